@@ -1,0 +1,68 @@
+# libdill in Rust. `make` builds, `make check` tests, `make install` installs.
+
+PREFIX ?= /usr/local
+CC ?= cc
+CARGO ?= cargo
+BUILD := $(CURDIR)/build
+SONAME := libdill.so.19
+REAL := libdill.so.19.1.0
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+CTEST_SRC := $(wildcard ctest/*.c)
+CTEST_BIN := $(patsubst ctest/%.c,$(BUILD)/ctest/%,$(CTEST_SRC))
+CTEST_OK := $(patsubst ctest/%.c,$(BUILD)/ctest/%.ok,$(CTEST_SRC))
+CTEST_CFLAGS := -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -I$(CURDIR)/include
+CTEST_LIBS := -L$(BUILD) -ldill -lpthread -Wl,-rpath,$(BUILD)
+
+.SECONDARY:
+.PHONY: all lib check test-rust ctest header install bench clean FORCE
+
+all: lib
+
+# Cargo decides what is stale; the copy keeps the output folder self-contained.
+lib:
+	$(CARGO) build --release
+	@mkdir -p $(BUILD)
+	@cmp -s target/release/libdill.so $(BUILD)/$(REAL) || cp target/release/libdill.so $(BUILD)/$(REAL)
+	@cmp -s target/release/libdill.a $(BUILD)/libdill.a || cp target/release/libdill.a $(BUILD)/libdill.a
+	@ln -sf $(REAL) $(BUILD)/$(SONAME)
+	@ln -sf $(SONAME) $(BUILD)/libdill.so
+
+check: lib
+	$(CARGO) test --release
+	@rm -f $(BUILD)/ctest/*.ok
+	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest
+
+# Every ctest/NAME.c is a program that exits 0 on success.
+ctest: $(CTEST_OK)
+	@echo "ctest: $(words $(CTEST_OK)) C tests passed"
+
+$(BUILD)/ctest/%: ctest/%.c ctest/check.h include/libdill.h include/libdillimpl.h $(BUILD)/$(REAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CTEST_CFLAGS) -o $@ $< $(CTEST_LIBS)
+
+$(BUILD)/ctest/%.ok: $(BUILD)/ctest/%
+	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL: $*"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass: $*"
+
+# Regenerates the committed headers from the Rust sources (cbindgen).
+header:
+	DILL_BLESS=1 $(CARGO) test --release headers
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/libdill.h include/libdillimpl.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/$(REAL) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libdill.a $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(REAL) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libdill.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' libdill.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdill.pc
+
+# Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
+bench: lib
+	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

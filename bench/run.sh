@@ -1,0 +1,205 @@
+#!/bin/sh
+# Micro-benchmarks for libdill-compatible libraries.
+#
+# Usage:
+#   bench/run.sh LIBDIR [INCDIR]                 # one library
+#   bench/run.sh [LABEL=]LIBDIR[:INCDIR] ...     # one column per library
+#
+# Example (ours vs upstream, one run):
+#   bench/run.sh ours=target/release:include upstream=/opt/libdill/lib
+#
+# LIBDIR is a directory holding libdill.so (and any libdill.so.* it needs).
+# INCDIR holds the matching libdill.h; it defaults to LIBDIR/../include.
+# This script never builds or downloads any library: point it at one.
+#
+# For every library each program in this directory is built with
+#   cc -O2 -I$INCDIR -L$LIBDIR -ldill -Wl,-rpath,$LIBDIR
+# and two figures are reported per benchmark:
+#   instr/op  (Ir(3N) - Ir(N)) / 2N, Ir counted by valgrind --tool=callgrind
+#             (start-up and tear-down cancel out in the difference)
+#   ns/op     best wall time per op of $REPEAT plain runs with a larger N
+#
+# Environment:
+#   BUILD=dir    build directory (default /tmp/dill-bench)
+#   CC=cc        compiler;  CFLAGS  extra compiler flags
+#   REPEAT=7     wall-clock runs per benchmark (the minimum is reported)
+#   PIN=cpu      run the wall-clock runs under "taskset -c cpu" (less noise)
+#   SCALE=1      multiplier (may be fractional) for the wall-clock counts
+#   NO_IR=1      skip the callgrind measurements
+#   NO_WALL=1    skip the wall-clock measurements
+#   ONLY="a b"   run only these benchmarks (names in the first column below)
+
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${BUILD:-/tmp/dill-bench}
+CC=${CC:-cc}
+CFLAGS=${CFLAGS:-}
+REPEAT=${REPEAT:-7}
+PIN=${PIN:-}
+SCALE=${SCALE:-1}
+NO_IR=${NO_IR:-}
+NO_WALL=${NO_WALL:-}
+ONLY=${ONLY:-}
+
+# name | program | extra argument | N for callgrind | N for wall clock
+BENCHES="
+yield|yield||10000|5000000
+go+hclose|go||10000|2000000
+chan-roundtrip|chan||10000|1000000
+choose-roundtrip|choose||10000|1000000
+choose-both-sides|choose|both|10000|1000000
+chmake+go+hdone+3xhclose|chmake||10000|500000
+whispers|whispers||1000|10000
+"
+PROGS="yield go chan choose chmake whispers"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] || { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+has_so() { ls "$1"/libdill.so* >/dev/null 2>&1; }
+
+# Old form "run.sh LIBDIR INCDIR": second argument is a header directory.
+if [ $# -eq 2 ] && [ -f "$2/libdill.h" ] && ! has_so "$2"; then
+    case "$1" in *:*) die "give INCDIR either as LIBDIR:INCDIR or as 2nd arg";; esac
+    set -- "$1:$2"
+fi
+
+if [ -z "$NO_IR" ] && ! command -v valgrind >/dev/null 2>&1; then
+    echo "run.sh: valgrind not found, skipping instr/op" >&2
+    NO_IR=1
+fi
+
+# ---- parse library specs -------------------------------------------------
+NLIB=0
+for spec in "$@"; do
+    NLIB=$((NLIB + 1))
+    label=lib$NLIB
+    case "$spec" in *=*) label=${spec%%=*}; spec=${spec#*=};; esac
+    libdir=${spec%%:*}
+    incdir=
+    case "$spec" in *:*) incdir=${spec#*:};; esac
+    [ -d "$libdir" ] || die "no such directory: $libdir"
+    libdir=$(cd "$libdir" && pwd)
+    has_so "$libdir" || die "no libdill.so* in $libdir"
+    [ -n "$incdir" ] || incdir=$libdir/../include
+    [ -f "$incdir/libdill.h" ] || die "no libdill.h in $incdir (use LIBDIR:INCDIR)"
+    incdir=$(cd "$incdir" && pwd)
+    eval "LABEL_$NLIB=\$label LIB_$NLIB=\$libdir INC_$NLIB=\$incdir"
+done
+
+# ---- build ---------------------------------------------------------------
+i=1
+while [ $i -le $NLIB ]; do
+    eval "libdir=\$LIB_$i incdir=\$INC_$i"
+    out=$BUILD/$i
+    rm -rf "$out"
+    mkdir -p "$out/bin" "$out/vglib"
+    for p in $PROGS; do
+        # shellcheck disable=SC2086
+        $CC -O2 $CFLAGS -I"$incdir" -o "$out/bin/$p" "$HERE/$p.c" \
+            -L"$libdir" -ldill -Wl,-rpath,"$libdir" -Wl,--enable-new-dtags \
+            || die "build of $p.c against $libdir failed"
+    done
+    # Valgrind 3.19 aborts on some DWARF 5 debug info, so callgrind runs use
+    # a debug-stripped copy of the library (same code, same instruction
+    # count), selected with LD_LIBRARY_PATH (which overrides RUNPATH).
+    for f in "$libdir"/libdill.so*; do
+        cp -L "$f" "$out/vglib/"
+        objcopy --strip-debug "$out/vglib/${f##*/}" 2>/dev/null || true
+    done
+    i=$((i + 1))
+done
+
+# ---- measure -------------------------------------------------------------
+# Ir total of one run, or "ERR".
+ir_of() {
+    r=$(LD_LIBRARY_PATH="$1" valgrind --tool=callgrind \
+        --callgrind-out-file=/dev/null "$2" $3 $4 2>&1 >/dev/null \
+        | sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p')
+    echo "${r:-ERR}"
+}
+
+# Best ns/op of $REPEAT runs, or "ERR".
+wall_of() {
+    best=ERR
+    k=0
+    while [ $k -lt "$REPEAT" ]; do
+        v=$($PINCMD "$1" $2 $3 2>/dev/null | sed -n 's/.*, *\([0-9.][0-9.]*\) ns\/op.*/\1/p') || v=
+        [ -n "$v" ] || { echo ERR; return; }
+        best=$(awk -v a="$best" -v b="$v" 'BEGIN{print (a=="ERR"||b+0<a+0)?b:a}')
+        k=$((k + 1))
+    done
+    echo "$best"
+}
+
+PINCMD=
+[ -z "$PIN" ] || PINCMD="taskset -c $PIN"
+
+RES=$BUILD/results
+: > "$RES"
+echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall; do
+    [ -n "$name" ] || continue
+    if [ -n "$ONLY" ]; then
+        case " $ONLY " in *" $name "*) ;; *) continue;; esac
+    fi
+    nwall=$(awk -v n="$nwall" -v s="$SCALE" 'BEGIN{n=int(n*s); print n<1?1:n}')
+    line=$name
+    i=1
+    while [ $i -le $NLIB ]; do
+        out=$BUILD/$i
+        ipo=-
+        if [ -z "$NO_IR" ]; then
+            a=$(ir_of "$out/vglib" "$out/bin/$prog" "$nir" "$extra")
+            b=$(ir_of "$out/vglib" "$out/bin/$prog" $((3 * nir)) "$extra")
+            if [ "$a" = ERR ] || [ "$b" = ERR ]; then ipo=ERR; else
+                ipo=$(awk -v a="$a" -v b="$b" -v n="$nir" \
+                    'BEGIN{printf "%.0f", (b - a) / (2 * n)}')
+            fi
+        fi
+        ns=-
+        if [ -z "$NO_WALL" ]; then
+            ns=$(wall_of "$out/bin/$prog" "$nwall" "$extra")
+            [ "$ns" = ERR ] || ns=$(awk -v v="$ns" 'BEGIN{printf "%.1f", v}')
+        fi
+        line="$line|$ipo|$ns"
+        i=$((i + 1))
+    done
+    echo "$line" >> "$RES"
+    echo "  done: $name" >&2
+done
+
+# ---- report (B/A columns: second library relative to the first) ----
+echo
+i=1
+while [ $i -le $NLIB ]; do
+    eval "echo \"\$LABEL_$i: \$LIB_$i (headers: \$INC_$i)\""
+    i=$((i + 1))
+done
+echo
+labels=
+i=1
+while [ $i -le $NLIB ]; do
+    eval "labels=\"\$labels \$LABEL_$i\""
+    i=$((i + 1))
+done
+awk -F'|' -v nlib="$NLIB" -v labels="$labels" '
+BEGIN {
+    split(labels, lab, " ")
+    printf "%-26s", "benchmark"
+    for (i = 1; i <= nlib; i++)
+        printf " %14s %10s", substr(lab[i], 1, 8) " instr/op", "ns/op"
+    if (nlib == 2) printf " %9s %9s", "instr B/A", "ns B/A"
+    printf "\n"
+}
+{
+    printf "%-26s", $1
+    for (i = 1; i <= nlib; i++) printf " %14s %10s", $(2*i), $(2*i+1)
+    if (nlib == 2) {
+        r1 = ($2 + 0 > 0 && $4 ~ /^[0-9.]+$/) ? sprintf("%.2f", $4 / $2) : "-"
+        r2 = ($3 + 0 > 0 && $5 ~ /^[0-9.]+$/) ? sprintf("%.2f", $5 / $3) : "-"
+        printf " %9s %9s", r1, r2
+    }
+    printf "\n"
+}' "$RES"

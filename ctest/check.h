@@ -1,0 +1,84 @@
+/* Tiny assertion helpers shared by the C conformance tests.
+   Every failure prints where it happened, what was expected and the
+   current errno, then aborts so that the test runner sees a crash. */
+#ifndef CTEST_CHECK_H
+#define CTEST_CHECK_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Plain boolean condition. */
+#define CHECK(cond) do { \
+    if(!(cond)) { \
+        int e_ = errno; \
+        fprintf(stderr, "%s:%d: CHECK(%s) failed [errno=%d: %s]\n", \
+            __FILE__, __LINE__, #cond, e_, strerror(e_)); \
+        abort(); \
+    } \
+} while(0)
+
+/* Expression must evaluate to exactly zero. */
+#define CHECK_OK(expr) do { \
+    long r_ = (long)(expr); \
+    if(r_ != 0) { \
+        int e_ = errno; \
+        fprintf(stderr, "%s:%d: %s returned %ld, expected 0 " \
+            "[errno=%d: %s]\n", __FILE__, __LINE__, #expr, r_, e_, \
+            strerror(e_)); \
+        abort(); \
+    } \
+} while(0)
+
+/* Expression must return -1 and set errno to the given value. errno is
+   cleared first so that a stale value cannot make the check pass. */
+#define CHECK_ERR(expr, err) do { \
+    errno = 0; \
+    long r_ = (long)(expr); \
+    int e_ = errno; \
+    if(r_ != -1 || e_ != (err)) { \
+        fprintf(stderr, "%s:%d: %s: expected -1/%s, got %ld " \
+            "[errno=%d: %s]\n", __FILE__, __LINE__, #expr, #err, r_, e_, \
+            strerror(e_)); \
+        abort(); \
+    } \
+} while(0)
+
+/* Pointer-returning call must return NULL and set errno. */
+#define CHECK_NULL_ERR(expr, err) do { \
+    errno = 0; \
+    const void *p_ = (expr); \
+    int e_ = errno; \
+    if(p_ != NULL || e_ != (err)) { \
+        fprintf(stderr, "%s:%d: %s: expected NULL/%s, got %p " \
+            "[errno=%d: %s]\n", __FILE__, __LINE__, #expr, #err, p_, e_, \
+            strerror(e_)); \
+        abort(); \
+    } \
+} while(0)
+
+/* Milliseconds elapsed since 'start' (a value of now()) must lie within
+   [lo, hi]. The upper bound is generous because tests run in parallel on
+   loaded machines. */
+#define CHECK_ELAPSED(start, lo, hi) do { \
+    int64_t d_ = now() - (start); \
+    if(d_ < (lo) || d_ > (hi)) { \
+        fprintf(stderr, "%s:%d: elapsed %lld ms, expected %d..%d ms\n", \
+            __FILE__, __LINE__, (long long)d_, (int)(lo), (int)(hi)); \
+        abort(); \
+    } \
+} while(0)
+
+/* Expected duration of 'ms' with scheduling slack. */
+#define CHECK_TOOK(start, ms) CHECK_ELAPSED(start, (ms) - 10, (ms) + 400)
+
+/* Must have happened "at once", i.e. without waiting on any deadline. */
+#define CHECK_QUICK(start) CHECK_ELAPSED(start, 0, 150)
+
+/* Kill the test if it hangs, well before the runner's own timeout. */
+#define WATCHDOG(secs) ((void)alarm(secs))
+
+#endif

@@ -1,0 +1,222 @@
+#ifndef LIBDILL_H_INCLUDED
+#define LIBDILL_H_INCLUDED
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+#if defined __linux__
+#include <alloca.h>
+#endif
+
+/* ABI version: libtool current 20, revision 0, age 1 (SONAME libdill.so.19). */
+#define DILL_VERSION_CURRENT 20
+#define DILL_VERSION_REVISION 0
+#define DILL_VERSION_AGE 1
+
+#if !defined __GNUC__ && !defined __clang__
+#error "libdill needs GCC or clang (statement expressions, inline asm)"
+#endif
+
+#if DILL_NO_EXPORTS
+#define DILL_EXPORT
+#else
+#define DILL_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Sizes of caller memory taken by the *_mem functions. */
+#if defined(__i386__)
+#define BUNDLE_SIZE 32
+#define CHSIZE 72
+#define TCP_LISTENER_SIZE 36
+#define TCP_SIZE 2040
+#define IPC_LISTENER_SIZE 20
+#define IPC_SIZE 2040
+#define IPC_PAIR_SIZE 4080
+#define PFX_SIZE 28
+#define CRLF_SIZE 36
+#define UDP_SIZE 44
+#define HTTP_SIZE 1080
+#define TLS_SIZE 44
+#define WS_SIZE 44
+#else
+#define BUNDLE_SIZE 64
+#define CHSIZE 144
+#define TCP_LISTENER_SIZE 72
+#define TCP_SIZE 2080
+#define IPC_LISTENER_SIZE 40
+#define IPC_SIZE 2080
+#define IPC_PAIR_SIZE 4160
+#define PFX_SIZE 56
+#define CRLF_SIZE 72
+#define UDP_SIZE 88
+#define HTTP_SIZE 1136
+#define TLS_SIZE 88
+#define WS_SIZE 88
+#endif
+
+#define CHSEND 1
+#define CHRECV 2
+
+#define IPADDR_IPV4 1
+#define IPADDR_IPV6 2
+#define IPADDR_PREF_IPV4 3
+#define IPADDR_PREF_IPV6 4
+#define IPADDR_MAXSTRLEN 46
+
+#define WS_BINARY 0
+#define WS_TEXT 1
+#define WS_NOHTTP 2
+#define WS_KEY_SIZE 32
+
+/* Functions run with go() must not be inlined into their caller. */
+#define coroutine __attribute__((noinline))
+
+/* Kept alive by the portable go() below so the compiler keeps its alloca. */
+#ifdef __cplusplus
+extern "C" DILL_EXPORT volatile void *dill_unoptimisable;
+#else
+DILL_EXPORT extern volatile void *dill_unoptimisable;
+#endif
+
+/*
+ * go() saves the calling coroutine's context where dill_prologue says,
+ * moves to the new stack and calls the expression there. On x86-64 the
+ * context is eight words (rbx, rbp, r12-r15, rsp, resume address) saved
+ * inline; the library resumes it with eax = 1 and rdx = the context.
+ * Elsewhere sigsetjmp is used.
+ */
+#if defined(__x86_64__) && !defined DILL_ARCH_FALLBACK
+#define dill_setjmp(ctx) ({ \
+    int dill_rc__; \
+    __asm__ __volatile__( \
+        "lea 1f(%%rip), %%rcx\n\t" \
+        "mov %%rbx, 0(%%rdx)\n\t" \
+        "mov %%rbp, 8(%%rdx)\n\t" \
+        "mov %%r12, 16(%%rdx)\n\t" \
+        "mov %%r13, 24(%%rdx)\n\t" \
+        "mov %%r14, 32(%%rdx)\n\t" \
+        "mov %%r15, 40(%%rdx)\n\t" \
+        "mov %%rsp, 48(%%rdx)\n\t" \
+        "mov %%rcx, 56(%%rdx)\n\t" \
+        "xor %%eax, %%eax\n\t" \
+        "1:\n\t" \
+        : "=a"(dill_rc__) \
+        : "d"(ctx) \
+        : "memory", "rcx", "rsi", "rdi", "r8", "r9", "r10", "r11", "cc"); \
+    dill_rc__; \
+})
+/* The alloca forces a frame pointer, so locals stay reachable after the switch. */
+#define DILL_SETSP(x) \
+    __asm__(""::"r"(alloca(sizeof(size_t)))); \
+    __asm__ __volatile__("movq %0, %%rsp"::"r"(x));
+#else
+#define dill_setjmp(ctx) sigsetjmp(ctx, 0)
+#define DILL_SETSP(x) \
+    dill_unoptimisable = alloca((char*)alloca(sizeof(size_t)) - (char*)(x));
+#endif
+
+#define go_(fn, ptr, len, bndl) ({ \
+    sigjmp_buf *dill_ctx__; \
+    void *dill_stk__ = (ptr); \
+    int dill_h__ = dill_prologue(&dill_ctx__, &dill_stk__, (len), (bndl), \
+        __FILE__, __LINE__); \
+    if(dill_h__ >= 0 && !dill_setjmp(*dill_ctx__)) { \
+        DILL_SETSP(dill_stk__); \
+        fn; \
+        dill_epilogue(); \
+    } \
+    dill_h__; \
+})
+
+#define go(fn) go_(fn, NULL, 0, -1)
+#define go_mem(fn, ptr, len) go_(fn, ptr, len, -1)
+#define bundle_go(bndl, fn) go_(fn, NULL, 0, bndl)
+#define bundle_go_mem(bndl, fn, ptr, len) go_(fn, ptr, len, bndl)
+
+
+#define CHSEND 1
+
+#define CHRECV 2
+
+#define FIRED_TIMEOUT -1
+
+#define FIRED_CANCEL -2
+
+
+
+#define IN 0
+
+#define OUT 1
+
+#define BUNDLE_SIZE 64
+
+#define READABLE 1
+
+#define WRITABLE 2
+
+#define DEFAULT_STACK (256 * 1024)
+
+struct chclause {
+  int op;
+  int ch;
+  void *val;
+  size_t len;
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+DILL_EXPORT int chmake(int *chv);
+
+DILL_EXPORT int chmake_mem(void *mem, int *chv);
+
+DILL_EXPORT int chsend(int ch, const void *val, size_t len, int64_t deadline);
+
+DILL_EXPORT int chrecv(int ch, void *val, size_t len, int64_t deadline);
+
+DILL_EXPORT int choose(struct chclause *clauses, int nclauses, int64_t deadline);
+
+DILL_EXPORT int bundle(void);
+
+DILL_EXPORT int bundle_mem(void *mem);
+
+DILL_EXPORT int bundle_wait(int bndl, int64_t deadline);
+
+DILL_EXPORT
+int dill_prologue(sigjmp_buf **ctx,
+                  void **ptr,
+                  size_t len,
+                  int bndl,
+                  const char *file,
+                  int line);
+
+DILL_EXPORT void dill_epilogue(void);
+
+DILL_EXPORT int yield(void);
+
+DILL_EXPORT int64_t now(void);
+
+DILL_EXPORT int msleep(int64_t deadline);
+
+DILL_EXPORT int fdin(int fd, int64_t deadline);
+
+DILL_EXPORT int fdout(int fd, int64_t deadline);
+
+DILL_EXPORT int fdclean(int fd);
+
+DILL_EXPORT int hdup(int h);
+
+DILL_EXPORT int hclose(int h);
+
+DILL_EXPORT int hdone(int h, int64_t deadline);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* LIBDILL_H_INCLUDED */

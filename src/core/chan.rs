@@ -1,0 +1,380 @@
+//! Channels: unbuffered, bidirectional rendezvous between coroutines.
+//!
+//! A channel is two halves, one per handle. A message sent on one half is
+//! received on the other. Each half keeps the clauses of coroutines blocked
+//! receiving from it and of those blocked sending to it; a new operation
+//! hands its value over directly to the first waiting partner.
+
+use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
+use crate::core::ctx::Ctx;
+use crate::core::hvfs::hvfs;
+use crate::core::{ctx, errno, sched};
+use core::ffi::c_void;
+use core::ptr;
+
+pub const CHSEND: i32 = 1;
+pub const CHRECV: i32 = 2;
+
+/// A blocked operation, living on the blocked coroutine's stack.
+pub struct Clause {
+    cr: *mut Cr,
+    queue: *mut Queue,
+    prev: *mut Clause,
+    next: *mut Clause,
+    val: *mut u8,
+    len: usize,
+    index: i32,
+}
+
+impl Clause {
+    pub const fn empty() -> Clause {
+        Clause {
+            cr: ptr::null_mut(),
+            queue: ptr::null_mut(),
+            prev: ptr::null_mut(),
+            next: ptr::null_mut(),
+            val: ptr::null_mut(),
+            len: 0,
+            index: 0,
+        }
+    }
+}
+
+/// FIFO of blocked clauses.
+#[repr(C)]
+pub struct Queue {
+    head: *mut Clause,
+    tail: *mut Clause,
+}
+
+impl Queue {
+    const fn new() -> Queue {
+        Queue { head: ptr::null_mut(), tail: ptr::null_mut() }
+    }
+
+    fn push(&mut self, cl: *mut Clause) {
+        // SAFETY: cl is a live clause not in any queue; the tail is live.
+        unsafe {
+            (*cl).queue = self;
+            (*cl).next = ptr::null_mut();
+            (*cl).prev = self.tail;
+            if self.tail.is_null() {
+                self.head = cl;
+            } else {
+                (*self.tail).next = cl;
+            }
+        }
+        self.tail = cl;
+    }
+}
+
+fn unlink(cl: *mut Clause) {
+    // SAFETY: cl is a live clause; if queued, its queue and neighbours are live.
+    unsafe {
+        let q = (*cl).queue;
+        if q.is_null() {
+            return;
+        }
+        if (*cl).prev.is_null() {
+            (*q).head = (*cl).next;
+        } else {
+            (*(*cl).prev).next = (*cl).next;
+        }
+        if (*cl).next.is_null() {
+            (*q).tail = (*cl).prev;
+        } else {
+            (*(*cl).next).prev = (*cl).prev;
+        }
+        (*cl).queue = ptr::null_mut();
+    }
+}
+
+/// Unlinks all clauses of a coroutine whose wait ended.
+pub fn unlink_clauses(cls: *mut Clause, n: usize) {
+    for i in 0..n {
+        unlink(cls.wrapping_add(i));
+    }
+}
+
+/// One end of a channel. Both halves live in one `Chan` block.
+#[repr(C)]
+pub struct Half {
+    vfs: hvfs,
+    /// Blocked receivers on this half.
+    recv: Queue,
+    /// Blocked senders whose message goes to this half.
+    send: Queue,
+    index: u8,
+    /// hdone was called on the other half: no more messages come here.
+    done: bool,
+    closed: bool,
+    /// The block is caller memory (chmake_mem): never freed by us.
+    mem: bool,
+}
+
+#[repr(C)]
+pub struct Chan {
+    halves: [Half; 2],
+}
+
+static CHAN_TYPE: u8 = 0;
+
+pub fn type_id() -> *const c_void {
+    &CHAN_TYPE as *const u8 as *const c_void
+}
+
+unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
+    if t == type_id() {
+        return vfs as *mut c_void;
+    }
+    errno::set(libc::ENOTSUP);
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
+    close(ctx::ctx(), vfs as *mut Half);
+}
+
+unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> i32 {
+    match done(ctx::ctx(), vfs as *mut Half) {
+        0 => 0,
+        e => errno::fail(e),
+    }
+}
+
+/// The half behind `vfs`, if it is one of our channels.
+#[inline]
+pub fn as_half(vfs: *mut hvfs) -> Option<*mut Half> {
+    // SAFETY: vfs is a live object behind a handle.
+    let q = unsafe { (*vfs).query };
+    match q {
+        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => {
+            Some(vfs as *mut Half)
+        }
+        _ => None,
+    }
+}
+
+#[inline]
+fn other(h: *mut Half) -> *mut Half {
+    // SAFETY: halves are adjacent in their Chan block; index says which one h is.
+    unsafe {
+        if (*h).index == 0 { h.add(1) } else { h.sub(1) }
+    }
+}
+
+/// Builds a channel in `mem` (or fresh memory if null) and returns its halves.
+pub fn create(mem: *mut Chan) -> Result<*mut Chan, i32> {
+    let owned = mem.is_null();
+    let ch = if owned {
+        // SAFETY: plain allocation, checked for null below.
+        unsafe { libc::malloc(core::mem::size_of::<Chan>()) as *mut Chan }
+    } else {
+        mem
+    };
+    if ch.is_null() {
+        return Err(libc::ENOMEM);
+    }
+    let half = |index| Half {
+        vfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: Some(vfs_done), refcount: 0 },
+        recv: Queue::new(),
+        send: Queue::new(),
+        index,
+        done: false,
+        closed: false,
+        mem: !owned,
+    };
+    // SAFETY: ch points to writable memory of size_of::<Chan>() bytes.
+    unsafe { ch.write(Chan { halves: [half(0), half(1)] }) };
+    Ok(ch)
+}
+
+pub fn half(ch: *mut Chan, i: usize) -> *mut Half {
+    // SAFETY: in-bounds projection of a live channel.
+    unsafe { ptr::addr_of_mut!((*ch).halves[i]) }
+}
+
+/// Frees a channel that never got handles.
+pub fn destroy(ch: *mut Chan) {
+    // SAFETY: ch came from `create` and nothing references it.
+    unsafe {
+        if !(*ch).halves[0].mem {
+            libc::free(ch as *mut c_void);
+        }
+    }
+}
+
+fn fail_all(cx: &Ctx, q: *mut Queue, err: i32) {
+    // SAFETY: q is a live queue; waking unlinks the head each time.
+    unsafe {
+        while !(*q).head.is_null() {
+            let cl = (*q).head;
+            unlink(cl);
+            sched::wake(cx, (*cl).cr, (*cl).index, err);
+        }
+    }
+}
+
+/// hdone on half `h`: no more messages from `h` to the other side.
+pub fn done(cx: &Ctx, h: *mut Half) -> i32 {
+    let o = other(h);
+    // SAFETY: o is the live other half.
+    unsafe {
+        if (*o).done {
+            return libc::EPIPE;
+        }
+        (*o).done = true;
+        fail_all(cx, &mut (*o).recv, libc::EPIPE);
+        fail_all(cx, &mut (*o).send, libc::EPIPE);
+    }
+    0
+}
+
+/// Last handle of half `h` closed; the channel goes when both are.
+pub fn close(cx: &Ctx, h: *mut Half) {
+    let o = other(h);
+    // SAFETY: both halves are live until freed here.
+    unsafe {
+        if !(*o).closed {
+            (*h).closed = true;
+            return;
+        }
+        for x in [h, o] {
+            fail_all(cx, &mut (*x).recv, libc::EPIPE);
+            fail_all(cx, &mut (*x).send, libc::EPIPE);
+        }
+        let ch = if (*h).index == 0 { h } else { o } as *mut Chan;
+        destroy(ch);
+    }
+}
+
+/// Is `vfs` a channel half? For hclose's direct path.
+pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) -> bool {
+    match as_half(vfs) {
+        Some(h) => {
+            close(cx, h);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Tries `op` on half `h` without blocking. Some(errno) if it completed (0)
+/// or failed; None if it has to wait.
+#[inline]
+fn try_op(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize) -> Option<i32> {
+    // SAFETY: h is a live half; queued clauses and their buffers are live
+    // (their coroutines are blocked on them).
+    unsafe {
+        let (target, q) = if op == CHSEND {
+            let t = other(h);
+            (t, ptr::addr_of_mut!((*t).recv))
+        } else {
+            (h, ptr::addr_of_mut!((*h).send))
+        };
+        if (*target).done {
+            return Some(libc::EPIPE);
+        }
+        let cl = (*q).head;
+        if cl.is_null() {
+            return None;
+        }
+        unlink(cl);
+        if (*cl).len != len {
+            sched::wake(cx, (*cl).cr, (*cl).index, libc::EMSGSIZE);
+            return Some(libc::EMSGSIZE);
+        }
+        if len > 0 {
+            if op == CHSEND {
+                ptr::copy_nonoverlapping(val, (*cl).val, len);
+            } else {
+                ptr::copy_nonoverlapping((*cl).val, val, len);
+            }
+        }
+        sched::wake(cx, (*cl).cr, (*cl).index, 0);
+        Some(0)
+    }
+}
+
+/// Queues clause `cl` of the running coroutine for `op` on `h`.
+fn enqueue(h: *mut Half, op: i32, cl: *mut Clause) {
+    // SAFETY: h is a live half; cl a clause on the running coroutine's stack.
+    unsafe {
+        if op == CHSEND {
+            (*other(h)).send.push(cl);
+        } else {
+            (*h).recv.push(cl);
+        }
+    }
+}
+
+/// chsend/chrecv. Returns 0 or an errno.
+pub fn single(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
+    if let Some(e) = try_op(cx, h, op, val, len) {
+        return e;
+    }
+    if deadline == 0 {
+        return libc::ETIMEDOUT;
+    }
+    let me = cx.me();
+    let mut cl = Clause { cr: me, val, len, ..Clause::empty() };
+    enqueue(h, op, &mut cl);
+    // SAFETY: me is the running coroutine; cl outlives the wait.
+    unsafe {
+        (*me).clauses = &mut cl;
+        (*me).nclauses = 1;
+    }
+    match sched::wait(cx, deadline) {
+        (FIRED_TIMEOUT, _) => libc::ETIMEDOUT,
+        (FIRED_CANCEL, _) => libc::ECANCELED,
+        (_, e) => e,
+    }
+}
+
+/// One clause of `choose`, validated by the caller.
+pub struct Op {
+    pub half: *mut Half,
+    pub op: i32,
+    pub val: *mut u8,
+    pub len: usize,
+}
+
+/// Result of `choose`: the index that fired with its errno, or a failure of
+/// the whole call.
+pub enum Chosen {
+    Fired(i32, i32),
+    Failed(i32),
+}
+
+/// Tries clause `i` at once; Some if it completed or failed.
+pub fn choose_try(cx: &Ctx, o: &Op) -> Option<i32> {
+    try_op(cx, o.half, o.op, o.val, o.len)
+}
+
+/// Blocks on all clauses until one fires or the deadline passes.
+pub fn choose_wait(cx: &Ctx, ops: &[Op], cls: &mut [Clause], deadline: i64) -> Chosen {
+    let me = cx.me();
+    for (i, (o, cl)) in ops.iter().zip(cls.iter_mut()).enumerate() {
+        *cl = Clause { cr: me, val: o.val, len: o.len, index: i as i32, ..Clause::empty() };
+        enqueue(o.half, o.op, cl);
+    }
+    // SAFETY: me is the running coroutine; cls outlives the wait.
+    unsafe {
+        (*me).clauses = cls.as_mut_ptr();
+        (*me).nclauses = ops.len();
+    }
+    match sched::wait(cx, deadline) {
+        (FIRED_TIMEOUT, _) => Chosen::Failed(libc::ETIMEDOUT),
+        (FIRED_CANCEL, _) => Chosen::Failed(libc::ECANCELED),
+        (i, e) => Chosen::Fired(i, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn channel_fits_chsize() {
+        assert!(core::mem::size_of::<super::Chan>() <= 144);
+        assert!(core::mem::size_of::<crate::core::bundle::Bundle>() <= 64);
+    }
+}

@@ -1,0 +1,86 @@
+//! The coroutine record. It lives at the top of the coroutine's own stack
+//! (or in the thread context for the main coroutine), so launching one costs
+//! no allocation.
+
+use crate::arch::Regs;
+use crate::core::bundle::Bundle;
+use crate::core::chan::Clause;
+use crate::core::stack::Stack;
+use core::ptr;
+
+/// Why a blocked coroutine was resumed: a clause index (>= 0) or one of these.
+pub const FIRED_TIMEOUT: i32 = -1;
+pub const FIRED_CANCEL: i32 = -2;
+
+#[repr(C)]
+pub struct Cr {
+    /// Saved registers while not running.
+    pub regs: Regs,
+    /// Link in the ready queue.
+    pub next_ready: *mut Cr,
+    /// Blocked in `sched::wait` and not yet woken.
+    pub blocked: bool,
+    /// A wait that only the awaited event may end (closing a bundle).
+    pub uncancelable: bool,
+    /// hclose of its bundle was called: blocking calls fail with ECANCELED.
+    pub canceled: bool,
+    /// Nesting depth of handle close callbacks running in this coroutine.
+    pub no_block: u32,
+    /// What ended the last wait, and its errno (0 for success).
+    pub fired: i32,
+    pub err: i32,
+    /// Position in the timer heap, or `NO_TIMER`.
+    pub timer_idx: usize,
+    pub deadline: i64,
+    /// The fd wait in progress: fd and direction, fd -1 if none.
+    pub wait_fd: i32,
+    pub wait_dir: u8,
+    /// Channel clauses registered for the wait in progress.
+    pub clauses: *mut Clause,
+    pub nclauses: usize,
+    /// The bundle whose completion this coroutine awaits, if any.
+    pub wait_bundle: *mut Bundle,
+    pub wnext: *mut Cr,
+    /// The bundle this coroutine belongs to and its links there.
+    pub bundle: *mut Bundle,
+    pub bprev: *mut Cr,
+    pub bnext: *mut Cr,
+    /// Where it runs; `Stack::none()` for a thread's main coroutine.
+    pub stack: Stack,
+}
+
+pub const NO_TIMER: usize = usize::MAX;
+
+impl Cr {
+    pub const fn new(stack: Stack) -> Cr {
+        Cr {
+            regs: Regs::new(),
+            next_ready: ptr::null_mut(),
+            blocked: false,
+            uncancelable: false,
+            canceled: false,
+            no_block: 0,
+            fired: 0,
+            err: 0,
+            timer_idx: NO_TIMER,
+            deadline: -1,
+            wait_fd: -1,
+            wait_dir: 0,
+            clauses: ptr::null_mut(),
+            nclauses: 0,
+            wait_bundle: ptr::null_mut(),
+            wnext: ptr::null_mut(),
+            bundle: ptr::null_mut(),
+            bprev: ptr::null_mut(),
+            bnext: ptr::null_mut(),
+            stack,
+        }
+    }
+
+    /// May this coroutine block now? Canceled coroutines and close callbacks
+    /// may not.
+    #[inline]
+    pub fn can_block(&self) -> bool {
+        !self.canceled && self.no_block == 0
+    }
+}

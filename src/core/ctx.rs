@@ -1,0 +1,132 @@
+//! The per-thread context: scheduler state, timers, fd table, handle table and
+//! stack cache of one thread. Entry points fetch it once (thread-local access
+//! from a shared library is a function call) and pass it down.
+
+use crate::core::bundle::BundlePool;
+use crate::core::cr::Cr;
+use crate::core::fdwait::FdTable;
+use crate::core::handles::Handles;
+use crate::core::stack::{Stack, StackPool};
+use crate::core::timers::Timers;
+use core::cell::{Cell, UnsafeCell};
+use core::ptr;
+
+pub struct Ctx {
+    /// The coroutine running now.
+    pub running: Cell<*mut Cr>,
+    /// The record of the thread's own (main) coroutine.
+    pub main: UnsafeCell<Cr>,
+    pub ready_head: Cell<*mut Cr>,
+    pub ready_tail: Cell<*mut Cr>,
+    /// Stack of a coroutine that finished and whose stack we only leave later.
+    pub zombie: Cell<Stack>,
+    /// Ready-queue picks since the last look at the clock and the poller.
+    pub picks: Cell<u32>,
+    timers: UnsafeCell<Timers>,
+    fds: UnsafeCell<FdTable>,
+    handles: UnsafeCell<Handles>,
+    stacks: UnsafeCell<StackPool>,
+    bundles: UnsafeCell<BundlePool>,
+}
+
+// The accessors below hand out `&mut` to one part of the context. Callers keep
+// them for the duration of a single operation on that part and never across a
+// context switch or a call into user code, which is what makes them exclusive.
+#[allow(clippy::mut_from_ref)]
+impl Ctx {
+    #[inline]
+    pub fn timers(&self) -> &mut Timers {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.timers.get() }
+    }
+    #[inline]
+    pub fn fds(&self) -> &mut FdTable {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.fds.get() }
+    }
+    #[inline]
+    pub fn handles(&self) -> &mut Handles {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.handles.get() }
+    }
+    #[inline]
+    pub fn stacks(&self) -> &mut StackPool {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.stacks.get() }
+    }
+    #[inline]
+    pub fn bundles(&self) -> &mut BundlePool {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.bundles.get() }
+    }
+    #[inline]
+    pub fn me(&self) -> *mut Cr {
+        self.running.get()
+    }
+}
+
+thread_local! {
+    static CTX: Cell<*mut Ctx> = const { Cell::new(ptr::null_mut()) };
+    static GUARD: Guard = const { Guard };
+}
+
+/// Frees the thread's context when the thread exits.
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let p = CTX.with(|c| c.replace(ptr::null_mut()));
+        if !p.is_null() {
+            // SAFETY: p came from Box::into_raw in `init` and is no longer reachable.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+/// The calling thread's context, created on first use.
+#[inline]
+pub fn ctx() -> &'static Ctx {
+    let p = CTX.with(|c| c.get());
+    if p.is_null() {
+        return init();
+    }
+    // SAFETY: p is this thread's live context; it is freed only at thread exit.
+    unsafe { &*p }
+}
+
+#[cold]
+fn init() -> &'static Ctx {
+    let cx = Box::new(Ctx {
+        running: Cell::new(ptr::null_mut()),
+        main: UnsafeCell::new(Cr::new(Stack::none())),
+        ready_head: Cell::new(ptr::null_mut()),
+        ready_tail: Cell::new(ptr::null_mut()),
+        zombie: Cell::new(Stack::none()),
+        picks: Cell::new(0),
+        timers: UnsafeCell::new(Timers::new()),
+        fds: UnsafeCell::new(FdTable::new()),
+        handles: UnsafeCell::new(Handles::new()),
+        stacks: UnsafeCell::new(StackPool::new()),
+        bundles: UnsafeCell::new(BundlePool::new()),
+    });
+    let p = Box::into_raw(cx);
+    // SAFETY: p is valid; the main record lives inside the boxed context.
+    unsafe { (*p).running.set((*p).main.get()) };
+    CTX.with(|c| c.set(p));
+    // Touch the guard so that its destructor is registered (ignored if the
+    // thread is already exiting).
+    let _ = GUARD.try_with(|_| ());
+    // SAFETY: as in `ctx`.
+    unsafe { &*p }
+}
+
+/// The guard page range of the running coroutine of this thread, if any.
+/// Called from the SIGSEGV handler: reads only, allocates nothing.
+pub fn running_guard() -> Option<(usize, usize)> {
+    let p = CTX.try_with(|c| c.get()).ok()?;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: p is this thread's live context and its running coroutine.
+    unsafe { (*(*p).running.get()).stack.guard() }
+}

@@ -1,0 +1,218 @@
+//! Waiting for file descriptors: per-fd state over the poller.
+//!
+//! Each watched fd carries a generation that is part of its poller token;
+//! `fdclean` bumps it, so events still queued for a closed descriptor (or one
+//! kept alive elsewhere by a dup) can never wake a waiter of a reused number.
+//! Edges that arrive while nobody waits are remembered as "pending" and
+//! confirmed with a zero-timeout poll(2) before being trusted.
+
+use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
+use crate::core::ctx::Ctx;
+use crate::core::poller::{Backend, Poller, READABLE, WRITABLE};
+use crate::core::sched;
+use core::ptr;
+
+pub const IN: u8 = 0;
+pub const OUT: u8 = 1;
+
+#[derive(Clone, Copy)]
+struct FdEntry {
+    gen: u32,
+    registered: bool,
+    /// Edges seen with no waiter, as READABLE | WRITABLE bits.
+    pending: u8,
+    waiters: [*mut Cr; 2],
+}
+
+const EMPTY: FdEntry =
+    FdEntry { gen: 0, registered: false, pending: 0, waiters: [ptr::null_mut(); 2] };
+
+pub struct FdTable {
+    poller: Option<Backend>,
+    entries: Vec<FdEntry>,
+    /// Coroutines blocked on fds: polling is pointless without any.
+    waiting: usize,
+}
+
+fn bit(dir: u8) -> u8 {
+    if dir == IN { READABLE } else { WRITABLE }
+}
+
+fn token(fd: i32, gen: u32) -> u64 {
+    (gen as u64) << 32 | fd as u32 as u64
+}
+
+/// Is `fd` ready in direction `dir` right now? Closed fds count as ready:
+/// the caller's next read or write reports the error.
+fn ready_now(fd: i32, dir: u8) -> bool {
+    let events = if dir == IN { libc::POLLIN } else { libc::POLLOUT };
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let rc = unsafe { libc::poll(&mut p, 1, 0) };
+    rc > 0 && p.revents != 0
+}
+
+impl FdTable {
+    pub const fn new() -> FdTable {
+        FdTable { poller: None, entries: Vec::new(), waiting: 0 }
+    }
+
+    #[inline]
+    pub fn watching(&self) -> bool {
+        self.waiting > 0
+    }
+
+    /// The poller, opened on first use.
+    fn poller(&mut self) -> Result<&mut Backend, i32> {
+        if self.poller.is_none() {
+            self.poller = Some(Backend::open()?);
+        }
+        self.poller.as_mut().ok_or(libc::ENOMEM)
+    }
+
+    fn entry(&mut self, fd: i32) -> Result<&mut FdEntry, i32> {
+        let i = fd as usize;
+        if i >= self.entries.len() {
+            // Growing the table is only worth it for a real descriptor.
+            // SAFETY: F_GETFD only inspects the descriptor table.
+            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+                return Err(libc::EBADF);
+            }
+            let n = (i + 1).max(64).next_power_of_two();
+            self.entries.try_reserve(n - self.entries.len()).map_err(|_| libc::ENOMEM)?;
+            self.entries.resize(n, EMPTY);
+        }
+        Ok(&mut self.entries[i])
+    }
+
+    pub fn forget_waiter(&mut self, fd: i32, dir: u8) {
+        if let Some(e) = self.entries.get_mut(fd as usize) {
+            e.waiters[dir as usize] = ptr::null_mut();
+            self.waiting -= 1;
+        }
+    }
+
+    /// Readies `fd` for a wait: registers it if new. Ok(false) means the fd
+    /// cannot be polled (a regular file) and is always ready.
+    fn prepare(&mut self, fd: i32) -> Result<bool, i32> {
+        let e = self.entry(fd)?;
+        if e.registered {
+            return Ok(true);
+        }
+        let tok = token(fd, e.gen);
+        match self.poller()?.add(fd, tok) {
+            Ok(()) => {}
+            Err(libc::EPERM) => return Ok(false),
+            Err(err) => return Err(err),
+        }
+        self.entries[fd as usize].registered = true;
+        Ok(true)
+    }
+}
+
+/// Waits until `fd` is ready in direction `dir` or `deadline` passes.
+/// Returns 0 or an errno.
+pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
+    let me = cx.me();
+    // SAFETY: me is the running coroutine.
+    if !unsafe { (*me).can_block() } {
+        return libc::ECANCELED;
+    }
+    if fd < 0 {
+        return libc::EBADF;
+    }
+    let t = cx.fds();
+    match t.prepare(fd) {
+        Ok(true) => {}
+        Ok(false) => return 0,
+        Err(e) => return e,
+    }
+    let e = &mut t.entries[fd as usize];
+    if !e.waiters[dir as usize].is_null() {
+        return libc::EBUSY;
+    }
+    if e.pending & bit(dir) != 0 {
+        e.pending &= !bit(dir);
+        if ready_now(fd, dir) {
+            return 0;
+        }
+    }
+    if deadline == 0 {
+        return if ready_now(fd, dir) { 0 } else { libc::ETIMEDOUT };
+    }
+    e.waiters[dir as usize] = me;
+    t.waiting += 1;
+    // SAFETY: me is the running coroutine.
+    unsafe {
+        (*me).wait_fd = fd;
+        (*me).wait_dir = dir;
+    }
+    match sched::wait(cx, deadline) {
+        (FIRED_TIMEOUT, _) => libc::ETIMEDOUT,
+        (FIRED_CANCEL, _) => libc::ECANCELED,
+        (_, err) => err,
+    }
+}
+
+/// Forgets everything about `fd`; its waiters fail with EBADF.
+pub fn clean(cx: &Ctx, fd: i32) {
+    let t = cx.fds();
+    let Some(e) = t.entries.get_mut(fd.max(0) as usize) else { return };
+    if fd < 0 || !e.registered {
+        return;
+    }
+    e.registered = false;
+    e.pending = 0;
+    e.gen = e.gen.wrapping_add(1);
+    let waiters = e.waiters;
+    if let Some(p) = t.poller.as_mut() {
+        p.remove(fd);
+    }
+    for w in waiters {
+        if !w.is_null() {
+            sched::wake(cx, w, 0, libc::EBADF);
+        }
+    }
+}
+
+/// Polls for fd events for up to `timeout_ms` and wakes the waiters.
+pub fn poll(cx: &Ctx, timeout_ms: i32) {
+    let t = cx.fds();
+    let mut woken: [*mut Cr; 256] = [ptr::null_mut(); 256];
+    let mut n = 0;
+    let FdTable { poller, entries, waiting } = t;
+    let Some(p) = poller.as_mut() else {
+        // Nothing watched yet: a plain sleep until the deadline.
+        if timeout_ms > 0 {
+            // SAFETY: poll(2) on no fds is a sleep.
+            unsafe { libc::poll(ptr::null_mut(), 0, timeout_ms) };
+        }
+        return;
+    };
+    p.wait(timeout_ms, &mut |tok, bits| {
+        let fd = (tok & 0xffff_ffff) as usize;
+        let Some(e) = entries.get_mut(fd) else { return };
+        if !e.registered || e.gen != (tok >> 32) as u32 {
+            return; // A stale event of a cleaned descriptor.
+        }
+        for dir in [IN, OUT] {
+            if bits & bit(dir) == 0 {
+                continue;
+            }
+            let w = e.waiters[dir as usize];
+            if w.is_null() {
+                e.pending |= bit(dir);
+            } else {
+                e.waiters[dir as usize] = ptr::null_mut();
+                *waiting -= 1;
+                // SAFETY: w is a coroutine blocked on this fd.
+                unsafe { (*w).wait_fd = -1 };
+                woken[n] = w;
+                n += 1;
+            }
+        }
+    });
+    for &w in &woken[..n] {
+        sched::wake(cx, w, 0, 0);
+    }
+}

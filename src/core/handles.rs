@@ -1,0 +1,136 @@
+//! The handle table: small integers naming objects behind a `struct hvfs`.
+//! Free slots form a LIFO list, so the lowest numbers are handed out first
+//! and a closed number is the next one reused, as with file descriptors.
+
+use crate::core::hvfs::hvfs;
+use core::ptr;
+
+const IN_USE: i32 = -2;
+const END: i32 = -1;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    vfs: *mut hvfs,
+    /// Next free slot, END, or IN_USE.
+    next: i32,
+}
+
+pub struct Handles {
+    slots: Vec<Slot>,
+    free: i32,
+}
+
+impl Handles {
+    pub const fn new() -> Handles {
+        Handles { slots: Vec::new(), free: END }
+    }
+
+    /// Names `vfs` with a new handle. Err(ENOMEM) when the table cannot grow.
+    pub fn insert(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
+        if self.free == END {
+            let old = self.slots.len();
+            let n = if old == 0 { 256 } else { old * 2 };
+            if n > i32::MAX as usize || self.slots.try_reserve_exact(n - old).is_err() {
+                return Err(libc::ENOMEM);
+            }
+            for i in old..n {
+                let next = if i + 1 == n { END } else { i as i32 + 1 };
+                self.slots.push(Slot { vfs: ptr::null_mut(), next });
+            }
+            self.free = old as i32;
+        }
+        let h = self.free;
+        let s = &mut self.slots[h as usize];
+        self.free = s.next;
+        s.next = IN_USE;
+        s.vfs = vfs;
+        Ok(h)
+    }
+
+    /// The object behind handle `h`, or None for a bad handle.
+    #[inline]
+    pub fn get(&self, h: i32) -> Option<*mut hvfs> {
+        match self.slots.get(h as usize) {
+            Some(s) if h >= 0 && s.next == IN_USE => Some(s.vfs),
+            _ => None,
+        }
+    }
+
+    /// Frees handle `h` (which must be in use) and returns its object.
+    pub fn remove(&mut self, h: i32) -> Option<*mut hvfs> {
+        let vfs = self.get(h)?;
+        let s = &mut self.slots[h as usize];
+        s.vfs = ptr::null_mut();
+        s.next = self.free;
+        self.free = h;
+        Some(vfs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_reused_lowest_first_and_bad_ones_rejected() {
+        let mut t = Handles::new();
+        let mut v = hvfs { query: None, close: None, done: None, refcount: 0 };
+        let p = &mut v as *mut hvfs;
+        assert_eq!(t.insert(p), Ok(0));
+        assert_eq!(t.insert(p), Ok(1));
+        assert_eq!(t.insert(p), Ok(2));
+        assert_eq!(t.remove(1), Some(p));
+        assert_eq!(t.get(1), None);
+        assert_eq!(t.remove(1), None);
+        assert_eq!(t.insert(p), Ok(1));
+        assert_eq!(t.get(-1), None);
+        assert_eq!(t.get(100_000), None);
+        for i in 3..1000 {
+            assert_eq!(t.insert(p), Ok(i));
+        }
+    }
+}
+
+/// hmake: names a new object, whose refcount starts at 1.
+pub fn make(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
+    let h = cx.handles().insert(vfs)?;
+    // SAFETY: vfs is a live object supplied by the caller.
+    unsafe { (*vfs).refcount = 1 };
+    Ok(h)
+}
+
+/// hdup: a second handle for the same object.
+pub fn dup(cx: &crate::core::ctx::Ctx, h: i32) -> Result<i32, i32> {
+    let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
+    let h2 = cx.handles().insert(vfs)?;
+    // SAFETY: vfs is live: h names it.
+    unsafe { (*vfs).refcount += 1 };
+    Ok(h2)
+}
+
+/// hclose: drops a handle; the last one closes the object. Close callbacks
+/// run with blocking disabled for the calling coroutine.
+pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
+    let vfs = cx.handles().remove(h).ok_or(libc::EBADF)?;
+    // SAFETY: vfs was named by h and is live until its close callback runs.
+    unsafe {
+        if (*vfs).refcount > 1 {
+            (*vfs).refcount -= 1;
+            return Ok(());
+        }
+        (*vfs).refcount = 0;
+        if crate::core::bundle::is_bundle(vfs) {
+            crate::core::bundle::close_vfs(cx, vfs);
+            return Ok(());
+        }
+        let me = cx.me();
+        (*me).no_block += 1;
+        if !crate::core::chan::close_vfs(cx, vfs) {
+            if let Some(f) = (*vfs).close {
+                f(vfs);
+            }
+        }
+        (*me).no_block -= 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Coroutine stacks: anonymous mappings with a guard page below, cached per
+//! thread for reuse.
+//!
+//! The guard is installed with `madvise(MADV_GUARD_INSTALL)` where the kernel
+//! has it (Linux 6.13+): that marks page-table entries and, unlike
+//! `mprotect`, does not split the mapping, so adjacent stacks merge into few
+//! mappings and 100 000 coroutines stay far below vm.max_map_count. Older
+//! kernels get an `mprotect(PROT_NONE)` guard instead. We map memory directly
+//! rather than through the `context` crate because the guard technique is
+//! exactly what needs controlling here.
+
+use core::ptr;
+
+/// Usable stack size of a `go()` coroutine.
+pub const DEFAULT_STACK: usize = 256 * 1024;
+/// How many free stacks a thread keeps for reuse.
+const POOL_MAX: usize = 64;
+const MADV_GUARD_INSTALL: i32 = 102;
+
+/// A stack region: `lo` is its lowest usable byte, `size` its length.
+#[derive(Clone, Copy)]
+pub struct Stack {
+    pub lo: *mut u8,
+    pub size: usize,
+    /// Mapped by us (returned to the pool) rather than caller memory.
+    pub owned: bool,
+}
+
+impl Stack {
+    pub const fn none() -> Stack {
+        Stack { lo: ptr::null_mut(), size: 0, owned: false }
+    }
+
+    pub fn hi(&self) -> *mut u8 {
+        self.lo.wrapping_add(self.size)
+    }
+
+    /// The guard page just below an owned stack.
+    pub fn guard(&self) -> Option<(usize, usize)> {
+        if self.owned {
+            let p = page_size();
+            Some((self.lo as usize - p, self.lo as usize))
+        } else {
+            None
+        }
+    }
+}
+
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as usize } else { 4096 }
+}
+
+pub struct StackPool {
+    free: Vec<*mut u8>,
+    page: usize,
+}
+
+impl StackPool {
+    pub const fn new() -> StackPool {
+        StackPool { free: Vec::new(), page: 0 }
+    }
+
+    /// A stack of `DEFAULT_STACK` bytes, from the cache or freshly mapped.
+    /// None when the system is out of memory (or mappings).
+    pub fn get(&mut self) -> Option<Stack> {
+        if let Some(lo) = self.free.pop() {
+            return Some(Stack { lo, size: DEFAULT_STACK, owned: true });
+        }
+        if self.page == 0 {
+            self.page = page_size();
+            crate::core::overflow::install();
+        }
+        let total = DEFAULT_STACK + self.page;
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                total,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return None;
+        }
+        // SAFETY: the first page of the mapping we just made becomes the guard.
+        let guarded = unsafe {
+            libc::madvise(base, self.page, MADV_GUARD_INSTALL) == 0
+                || libc::mprotect(base, self.page, libc::PROT_NONE) == 0
+        };
+        if !guarded {
+            // SAFETY: unmapping what we mapped above.
+            unsafe { libc::munmap(base, total) };
+            return None;
+        }
+        let lo = (base as *mut u8).wrapping_add(self.page);
+        Some(Stack { lo, size: DEFAULT_STACK, owned: true })
+    }
+
+    /// Returns an owned stack for reuse, or unmaps it if the cache is full.
+    pub fn put(&mut self, s: Stack) {
+        if !s.owned {
+            return;
+        }
+        if self.free.len() < POOL_MAX && self.free.try_reserve(1).is_ok() {
+            self.free.push(s.lo);
+            return;
+        }
+        unmap(s.lo, self.page);
+    }
+}
+
+fn unmap(lo: *mut u8, page: usize) {
+    // SAFETY: lo - page is the base of a mapping made by `get`, no longer in use.
+    unsafe { libc::munmap(lo.wrapping_sub(page) as *mut _, DEFAULT_STACK + page) };
+}
+
+impl Drop for StackPool {
+    fn drop(&mut self) {
+        for &lo in &self.free {
+            unmap(lo, self.page);
+        }
+    }
+}

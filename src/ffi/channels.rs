@@ -1,0 +1,197 @@
+//! Channels: chmake, chmake_mem, chsend, chrecv, choose.
+
+use crate::core::chan::{self, Chan, Chosen, Clause, Half, Op, CHRECV, CHSEND};
+use crate::core::ctx::{self, Ctx};
+use crate::core::{errno, handles};
+use core::ffi::{c_int, c_void};
+
+/// One operation for `choose`. Layout is ABI.
+#[repr(C)]
+pub struct chclause {
+    pub op: c_int,
+    pub ch: c_int,
+    pub val: *mut c_void,
+    pub len: usize,
+}
+
+/// Creates a channel; its two ends go to `chv[0]` and `chv[1]`.
+///
+/// # Safety
+/// `chv` must point to two writable ints.
+#[no_mangle]
+pub unsafe extern "C" fn chmake(chv: *mut c_int) -> c_int {
+    make(core::ptr::null_mut(), chv)
+}
+
+/// Creates a channel in caller memory of CHSIZE bytes.
+///
+/// # Safety
+/// `mem` must be CHSIZE writable bytes, pointer-aligned, that outlive the
+/// channel; `chv` must point to two writable ints.
+#[no_mangle]
+pub unsafe extern "C" fn chmake_mem(mem: *mut c_void, chv: *mut c_int) -> c_int {
+    if mem.is_null() || (mem as usize) % core::mem::align_of::<Chan>() != 0 {
+        return errno::fail(libc::EINVAL);
+    }
+    make(mem as *mut Chan, chv)
+}
+
+fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
+    if chv.is_null() {
+        return errno::fail(libc::EINVAL);
+    }
+    let cx = ctx::ctx();
+    // SAFETY: the running coroutine is live.
+    if !unsafe { (*cx.me()).can_block() } {
+        return errno::fail(libc::ECANCELED);
+    }
+    let ch = match chan::create(mem) {
+        Ok(ch) => ch,
+        Err(e) => return errno::fail(e),
+    };
+    let h0 = match handles::make(cx, chan::half(ch, 0) as *mut _) {
+        Ok(h) => h,
+        Err(e) => {
+            chan::destroy(ch);
+            return errno::fail(e);
+        }
+    };
+    let h1 = match handles::make(cx, chan::half(ch, 1) as *mut _) {
+        Ok(h) => h,
+        Err(e) => {
+            // Closing the only handle of half 0 leaves half 1 unclosed; free directly.
+            let _ = cx.handles().remove(h0);
+            chan::destroy(ch);
+            return errno::fail(e);
+        }
+    };
+    // SAFETY: chv checked non-null; the caller promises two ints.
+    unsafe {
+        *chv = h0;
+        *chv.add(1) = h1;
+    }
+    0
+}
+
+/// The channel half behind `h`, or the errno for a bad or foreign handle.
+#[inline]
+fn half_of(cx: &Ctx, h: i32) -> Result<*mut Half, i32> {
+    let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
+    chan::as_half(vfs).ok_or(libc::ENOTSUP)
+}
+
+fn single(ch: i32, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
+    let cx = ctx::ctx();
+    // SAFETY: the running coroutine is live.
+    if !unsafe { (*cx.me()).can_block() } {
+        return errno::fail(libc::ECANCELED);
+    }
+    let h = match half_of(cx, ch) {
+        Ok(h) => h,
+        Err(e) => return errno::fail(e),
+    };
+    if len > 0 && val.is_null() {
+        return errno::fail(libc::EINVAL);
+    }
+    super::status(chan::single(cx, h, op, val, len, deadline))
+}
+
+/// Sends `len` bytes at `val` through channel end `ch`.
+///
+/// # Safety
+/// `val` must be `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn chsend(ch: c_int, val: *const c_void, len: usize, deadline: i64) -> c_int {
+    single(ch, CHSEND, val as *mut u8, len, deadline)
+}
+
+/// Receives `len` bytes into `val` from channel end `ch`.
+///
+/// # Safety
+/// `val` must be `len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn chrecv(ch: c_int, val: *mut c_void, len: usize, deadline: i64) -> c_int {
+    single(ch, CHRECV, val as *mut u8, len, deadline)
+}
+
+/// Clauses handled without allocating; longer lists allocate once.
+const INLINE: usize = 16;
+
+/// Performs the first of `clauses` that can be done; returns its index with
+/// errno 0 (or the clause's error), or -1.
+///
+/// # Safety
+/// `clauses` must point to `nclauses` valid clauses whose buffers are valid.
+#[no_mangle]
+pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadline: i64) -> c_int {
+    let cx = ctx::ctx();
+    // SAFETY: the running coroutine is live.
+    if !unsafe { (*cx.me()).can_block() } {
+        return errno::fail(libc::ECANCELED);
+    }
+    if nclauses < 0 || (nclauses > 0 && clauses.is_null()) {
+        return errno::fail(libc::EINVAL);
+    }
+    let n = nclauses as usize;
+    let mut inline_ops: [Op; INLINE] = core::array::from_fn(|_| Op {
+        half: core::ptr::null_mut(),
+        op: 0,
+        val: core::ptr::null_mut(),
+        len: 0,
+    });
+    let mut heap_ops = Vec::new();
+    let ops: &mut [Op] = if n <= INLINE {
+        &mut inline_ops[..n]
+    } else {
+        if heap_ops.try_reserve_exact(n).is_err() {
+            return errno::fail(libc::ENOMEM);
+        }
+        heap_ops.resize_with(n, || Op { half: core::ptr::null_mut(), op: 0, val: core::ptr::null_mut(), len: 0 });
+        &mut heap_ops[..]
+    };
+    for (i, o) in ops.iter_mut().enumerate() {
+        // SAFETY: i < nclauses; the caller promises that many clauses.
+        let c = unsafe { &*clauses.add(i) };
+        let half = match half_of(cx, c.ch) {
+            Ok(h) => h,
+            Err(e) => {
+                errno::set(e);
+                return i as i32;
+            }
+        };
+        if c.len > 0 && c.val.is_null() {
+            errno::set(libc::EINVAL);
+            return i as i32;
+        }
+        if c.op != CHSEND && c.op != CHRECV {
+            errno::set(libc::EINVAL);
+            return i as i32;
+        }
+        *o = Op { half, op: c.op, val: c.val as *mut u8, len: c.len };
+        if let Some(e) = chan::choose_try(cx, o) {
+            errno::set(e);
+            return i as i32;
+        }
+    }
+    if deadline == 0 {
+        return errno::fail(libc::ETIMEDOUT);
+    }
+    let mut inline_cls: [Clause; INLINE] = core::array::from_fn(|_| Clause::empty());
+    let mut heap_cls = Vec::new();
+    let cls: &mut [Clause] = if n <= INLINE {
+        &mut inline_cls[..n]
+    } else {
+        if heap_cls.try_reserve_exact(n).is_err() {
+            return errno::fail(libc::ENOMEM);
+        }
+        heap_cls.resize_with(n, Clause::empty);
+        &mut heap_cls[..]
+    };
+    match chan::choose_wait(cx, ops, cls, deadline) {
+        Chosen::Fired(i, e) => {
+            errno::set(e);
+            i
+        }
+        Chosen::Failed(e) => errno::fail(e),
+    }
+}

@@ -1,0 +1,24 @@
+//! The C surface: thin `extern "C"` wrappers, one module per group of the
+//! 2.6 man pages. They validate arguments, fetch the thread context once and
+//! call the core; failures become -1 (or NULL) with errno.
+
+pub mod channels;
+pub mod coroutines;
+pub mod deadlines;
+pub mod fds;
+pub mod handles;
+
+/// Maps a core result to the C convention.
+#[inline]
+pub(crate) fn ret(r: Result<i32, i32>) -> i32 {
+    match r {
+        Ok(v) => v,
+        Err(e) => crate::core::errno::fail(e),
+    }
+}
+
+/// Maps an errno-or-zero status to the C convention.
+#[inline]
+pub(crate) fn status(e: i32) -> i32 {
+    if e == 0 { 0 } else { crate::core::errno::fail(e) }
+}
