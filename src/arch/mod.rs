@@ -7,7 +7,7 @@
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
-pub use self::x86_64::{jump, switch, Regs};
+pub use self::x86_64::{jump, switch, tls_get, tls_set, Regs};
 
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!(

@@ -74,3 +74,49 @@ pub unsafe extern "C" fn jump(to: *const Regs) -> ! {
         "jmp qword ptr [rdx + 56]",
     )
 }
+
+// The thread's context pointer, in initial-exec TLS. Rust's `thread_local!`
+// in a shared library uses the general-dynamic model: a call to
+// `__tls_get_addr` (a dozen instructions) on every API call. Initial-exec is
+// two loads. It needs the library's TLS in the static TLS block: true when it
+// is linked at start-up, and for a dlopen the 8 bytes fit glibc's surplus.
+core::arch::global_asm!(
+    ".section .tbss,\"awT\",@nobits",
+    ".p2align 3",
+    "dill_ctx_tls:",
+    ".zero 8",
+    ".type dill_ctx_tls, @object",
+    ".size dill_ctx_tls, 8",
+    ".text",
+);
+
+/// This thread's context pointer (null before first use).
+#[inline(always)]
+pub fn tls_get() -> *mut u8 {
+    let p: *mut u8;
+    // SAFETY: reads this thread's own 8-byte TLS slot defined above.
+    unsafe {
+        core::arch::asm!(
+            "mov {p}, qword ptr [rip + dill_ctx_tls@GOTTPOFF]",
+            "mov {p}, qword ptr fs:[{p}]",
+            p = out(reg) p,
+            options(nostack, readonly, preserves_flags),
+        )
+    };
+    p
+}
+
+/// Sets this thread's context pointer.
+#[inline(always)]
+pub fn tls_set(v: *mut u8) {
+    // SAFETY: writes this thread's own 8-byte TLS slot defined above.
+    unsafe {
+        core::arch::asm!(
+            "mov {t}, qword ptr [rip + dill_ctx_tls@GOTTPOFF]",
+            "mov qword ptr fs:[{t}], {v}",
+            t = out(reg) _,
+            v = in(reg) v,
+            options(nostack, preserves_flags),
+        )
+    };
+}

@@ -68,6 +68,7 @@ impl Queue {
     }
 }
 
+#[inline]
 fn unlink(cl: *mut Clause) {
     // SAFETY: cl is a live clause; if queued, its queue and neighbours are live.
     unsafe {
@@ -90,7 +91,12 @@ fn unlink(cl: *mut Clause) {
 }
 
 /// Unlinks all clauses of a coroutine whose wait ended.
+#[inline]
 pub fn unlink_clauses(cls: *mut Clause, n: usize) {
+    if n == 1 {
+        unlink(cls);
+        return;
+    }
     for i in 0..n {
         unlink(cls.wrapping_add(i));
     }
@@ -259,14 +265,14 @@ pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) -> bool {
     }
 }
 
-/// Tries `op` on half `h` without blocking. Some(errno) if it completed (0)
-/// or failed; None if it has to wait.
-#[inline]
-fn try_op(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize) -> Option<i32> {
+/// Tries a send (SEND) or receive on half `h` without blocking.
+/// Some(errno) if it completed (0) or failed; None if it has to wait.
+#[inline(always)]
+fn try_op<const SEND: bool>(cx: &Ctx, h: *mut Half, val: *mut u8, len: usize) -> Option<i32> {
     // SAFETY: h is a live half; queued clauses and their buffers are live
     // (their coroutines are blocked on them).
     unsafe {
-        let (target, q) = if op == CHSEND {
+        let (target, q) = if SEND {
             let t = other(h);
             (t, ptr::addr_of_mut!((*t).recv))
         } else {
@@ -284,15 +290,30 @@ fn try_op(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize) -> Option<i
             sched::wake(cx, (*cl).cr, (*cl).index, libc::EMSGSIZE);
             return Some(libc::EMSGSIZE);
         }
-        if len > 0 {
-            if op == CHSEND {
-                ptr::copy_nonoverlapping(val, (*cl).val, len);
-            } else {
-                ptr::copy_nonoverlapping((*cl).val, val, len);
-            }
+        if SEND {
+            copy(val, (*cl).val, len);
+        } else {
+            copy((*cl).val, val, len);
         }
         sched::wake(cx, (*cl).cr, (*cl).index, 0);
         Some(0)
+    }
+}
+
+/// Copies a message; the usual small ones without a call to memcpy.
+///
+/// # Safety
+/// `src` and `dst` are `len` valid, non-overlapping bytes.
+#[inline(always)]
+unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: per the contract above; unaligned accesses stay inside `len`.
+    unsafe {
+        match len {
+            0 => {}
+            4 => dst.cast::<u32>().write_unaligned(src.cast::<u32>().read_unaligned()),
+            8 => dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned()),
+            _ => ptr::copy_nonoverlapping(src, dst, len),
+        }
     }
 }
 
@@ -308,14 +329,20 @@ fn enqueue(h: *mut Half, op: i32, cl: *mut Clause) {
     }
 }
 
-/// chsend/chrecv. Returns 0 or an errno.
-pub fn single(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
-    if let Some(e) = try_op(cx, h, op, val, len) {
-        return e;
+/// chsend (SEND) or chrecv. Returns 0 or an errno.
+#[inline(always)]
+pub fn single<const SEND: bool>(cx: &Ctx, h: *mut Half, val: *mut u8, len: usize, deadline: i64) -> i32 {
+    match try_op::<SEND>(cx, h, val, len) {
+        Some(e) => e,
+        None if deadline == 0 => libc::ETIMEDOUT,
+        None => block(cx, h, if SEND { CHSEND } else { CHRECV }, val, len, deadline),
     }
-    if deadline == 0 {
-        return libc::ETIMEDOUT;
-    }
+}
+
+/// The waiting half of `single`, kept out of line so that the hand-off path
+/// stays small.
+#[inline(never)]
+fn block(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
     let me = cx.me();
     let mut cl = Clause { cr: me, val, len, ..Clause::empty() };
     enqueue(h, op, &mut cl);
@@ -348,7 +375,11 @@ pub enum Chosen {
 
 /// Tries clause `i` at once; Some if it completed or failed.
 pub fn choose_try(cx: &Ctx, o: &Op) -> Option<i32> {
-    try_op(cx, o.half, o.op, o.val, o.len)
+    if o.op == CHSEND {
+        try_op::<true>(cx, o.half, o.val, o.len)
+    } else {
+        try_op::<false>(cx, o.half, o.val, o.len)
+    }
 }
 
 /// Blocks on all clauses until one fires or the deadline passes.

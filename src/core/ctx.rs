@@ -2,6 +2,7 @@
 //! stack cache of one thread. Entry points fetch it once (thread-local access
 //! from a shared library is a function call) and pass it down.
 
+use crate::arch;
 use crate::core::bundle::BundlePool;
 use crate::core::cr::Cr;
 use crate::core::fdwait::FdTable;
@@ -20,7 +21,7 @@ pub struct Ctx {
     pub ready_tail: Cell<*mut Cr>,
     /// Stack of a coroutine that finished and whose stack we only leave later.
     pub zombie: Cell<Stack>,
-    /// Ready-queue picks since the last look at the clock and the poller.
+    /// Ready-queue picks left until the next look at the clock and the poller.
     pub picks: Cell<u32>,
     timers: UnsafeCell<Timers>,
     fds: UnsafeCell<FdTable>,
@@ -66,7 +67,7 @@ impl Ctx {
 }
 
 thread_local! {
-    static CTX: Cell<*mut Ctx> = const { Cell::new(ptr::null_mut()) };
+    // Only for its destructor: the pointer itself lives in `arch`'s TLS slot.
     static GUARD: Guard = const { Guard };
 }
 
@@ -75,7 +76,8 @@ struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let p = CTX.with(|c| c.replace(ptr::null_mut()));
+        let p = arch::tls_get() as *mut Ctx;
+        arch::tls_set(ptr::null_mut());
         if !p.is_null() {
             // SAFETY: p came from Box::into_raw in `init` and is no longer reachable.
             drop(unsafe { Box::from_raw(p) });
@@ -86,7 +88,7 @@ impl Drop for Guard {
 /// The calling thread's context, created on first use.
 #[inline]
 pub fn ctx() -> &'static Ctx {
-    let p = CTX.with(|c| c.get());
+    let p = arch::tls_get() as *mut Ctx;
     if p.is_null() {
         return init();
     }
@@ -102,7 +104,7 @@ fn init() -> &'static Ctx {
         ready_head: Cell::new(ptr::null_mut()),
         ready_tail: Cell::new(ptr::null_mut()),
         zombie: Cell::new(Stack::none()),
-        picks: Cell::new(0),
+        picks: Cell::new(crate::core::sched::FAIRNESS),
         timers: UnsafeCell::new(Timers::new()),
         fds: UnsafeCell::new(FdTable::new()),
         handles: UnsafeCell::new(Handles::new()),
@@ -112,7 +114,7 @@ fn init() -> &'static Ctx {
     let p = Box::into_raw(cx);
     // SAFETY: p is valid; the main record lives inside the boxed context.
     unsafe { (*p).running.set((*p).main.get()) };
-    CTX.with(|c| c.set(p));
+    arch::tls_set(p as *mut u8);
     // Touch the guard so that its destructor is registered (ignored if the
     // thread is already exiting).
     let _ = GUARD.try_with(|_| ());
@@ -123,7 +125,7 @@ fn init() -> &'static Ctx {
 /// The guard page range of the running coroutine of this thread, if any.
 /// Called from the SIGSEGV handler: reads only, allocates nothing.
 pub fn running_guard() -> Option<(usize, usize)> {
-    let p = CTX.try_with(|c| c.get()).ok()?;
+    let p = arch::tls_get() as *mut Ctx;
     if p.is_null() {
         return None;
     }

@@ -3,7 +3,7 @@
 
 use crate::arch;
 use crate::core::clock::now_ms;
-use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
+use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT, NO_TIMER};
 use crate::core::ctx::Ctx;
 use crate::core::stack::Stack;
 use crate::core::{bundle, chan};
@@ -12,7 +12,7 @@ use core::ptr;
 /// Every this many ready-queue picks the scheduler looks at the clock and the
 /// poller even though coroutines are ready, so that busy coroutines cannot
 /// starve deadlines and fds.
-const FAIRNESS: u32 = 128;
+pub const FAIRNESS: u32 = 128;
 
 /// Appends `cr` to the ready queue.
 #[inline]
@@ -60,6 +60,7 @@ pub fn wait(cx: &Ctx, deadline: i64) -> (i32, i32) {
 
 /// Ends `cr`'s wait with (fired, err): undoes every registration of the wait
 /// and makes it ready. Does nothing if it is not blocked.
+#[inline]
 pub fn wake(cx: &Ctx, cr: *mut Cr, fired: i32, err: i32) {
     // SAFETY: cr is a live coroutine; its registrations point at live objects.
     unsafe {
@@ -69,22 +70,35 @@ pub fn wake(cx: &Ctx, cr: *mut Cr, fired: i32, err: i32) {
         (*cr).blocked = false;
         (*cr).fired = fired;
         (*cr).err = err;
-        cx.timers().remove(cr);
+        if (*cr).timer_idx != NO_TIMER {
+            cx.timers().remove(cr);
+        }
+        let n = (*cr).nclauses;
+        if n != 0 {
+            chan::unlink_clauses((*cr).clauses, n);
+            (*cr).nclauses = 0;
+        }
+        if (*cr).wait_fd >= 0 || !(*cr).wait_bundle.is_null() {
+            unregister_rare(cx, cr);
+        }
+    }
+    push_ready(cx, cr);
+}
+
+/// The less common registrations of a wait: fds and bundles.
+#[inline(never)]
+fn unregister_rare(cx: &Ctx, cr: *mut Cr) {
+    // SAFETY: as in `wake`.
+    unsafe {
         if (*cr).wait_fd >= 0 {
             cx.fds().forget_waiter((*cr).wait_fd, (*cr).wait_dir);
             (*cr).wait_fd = -1;
-        }
-        if !(*cr).clauses.is_null() {
-            chan::unlink_clauses((*cr).clauses, (*cr).nclauses);
-            (*cr).clauses = ptr::null_mut();
-            (*cr).nclauses = 0;
         }
         if !(*cr).wait_bundle.is_null() {
             bundle::forget_waiter((*cr).wait_bundle, cr);
             (*cr).wait_bundle = ptr::null_mut();
         }
     }
-    push_ready(cx, cr);
 }
 
 /// Marks `cr` canceled and interrupts its wait, unless the wait is one that
@@ -101,22 +115,36 @@ pub fn cancel(cx: &Ctx, cr: *mut Cr) {
 
 /// Picks the next coroutine to run, polling (and sleeping if nothing is
 /// ready) as needed.
+#[inline(always)]
 fn next(cx: &Ctx) -> *mut Cr {
-    let picks = cx.picks.get().wrapping_add(1);
-    cx.picks.set(picks);
-    if picks % FAIRNESS == 0 {
+    let left = cx.picks.get().wrapping_sub(1);
+    cx.picks.set(left);
+    if left == 0 {
+        cx.picks.set(FAIRNESS);
         poll(cx, false);
     }
+    let cr = pop_ready(cx);
+    if !cr.is_null() {
+        return cr;
+    }
+    next_idle(cx)
+}
+
+/// Nothing is ready: poll, sleeping until something is.
+#[cold]
+#[inline(never)]
+fn next_idle(cx: &Ctx) -> *mut Cr {
     loop {
+        poll(cx, true);
         let cr = pop_ready(cx);
         if !cr.is_null() {
             return cr;
         }
-        poll(cx, true);
     }
 }
 
 /// Switches away from the running coroutine until it is made ready again.
+#[inline]
 pub fn suspend(cx: &Ctx) {
     let me = cx.me();
     let nx = next(cx);
@@ -133,19 +161,28 @@ pub fn suspend(cx: &Ctx) {
 #[inline]
 pub fn yield_now(cx: &Ctx) {
     if cx.ready_head.get().is_null() {
-        // Nobody else is ready; still look at deadlines and fds now and then.
-        let picks = cx.picks.get().wrapping_add(1);
-        cx.picks.set(picks);
-        if picks % FAIRNESS != 0 {
-            return;
-        }
-        poll(cx, false);
-        if cx.ready_head.get().is_null() {
-            return;
-        }
+        yield_idle(cx);
+        return;
     }
     push_ready(cx, cx.me());
     suspend(cx);
+}
+
+/// Nobody else is ready; still look at deadlines and fds now and then.
+#[cold]
+#[inline(never)]
+fn yield_idle(cx: &Ctx) {
+    let left = cx.picks.get().wrapping_sub(1);
+    cx.picks.set(left);
+    if left != 0 {
+        return;
+    }
+    cx.picks.set(FAIRNESS);
+    poll(cx, false);
+    if !cx.ready_head.get().is_null() {
+        push_ready(cx, cx.me());
+        suspend(cx);
+    }
 }
 
 /// Ends the running coroutine: leaves its bundle and switches away for good.
@@ -165,17 +202,23 @@ pub fn finish(cx: &Ctx) -> ! {
 
 /// Recycles the stack of the coroutine that finished last, now that we are
 /// off it.
-#[inline]
+#[inline(always)]
 pub fn release_zombie(cx: &Ctx) {
-    let z = cx.zombie.get();
-    if z.owned {
-        cx.zombie.set(Stack::none());
-        cx.stacks().put(z);
+    if cx.zombie.get().owned {
+        recycle_zombie(cx);
     }
+}
+
+#[inline(never)]
+fn recycle_zombie(cx: &Ctx) {
+    let z = cx.zombie.replace(Stack::none());
+    cx.stacks().put(z);
 }
 
 /// Fires expired timers and collects fd events. With `block`, sleeps until
 /// the next deadline or event when nothing is ready.
+#[cold]
+#[inline(never)]
 fn poll(cx: &Ctx, block: bool) {
     let mut now = now_ms();
     fire_timers(cx, now);

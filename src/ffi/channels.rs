@@ -80,7 +80,8 @@ fn half_of(cx: &Ctx, h: i32) -> Result<*mut Half, i32> {
     chan::as_half(vfs).ok_or(libc::ENOTSUP)
 }
 
-fn single(ch: i32, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
+#[inline(always)]
+fn single<const SEND: bool>(ch: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
     let cx = ctx::ctx();
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
@@ -90,10 +91,10 @@ fn single(ch: i32, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
         Ok(h) => h,
         Err(e) => return errno::fail(e),
     };
-    if len > 0 && val.is_null() {
+    if val.is_null() & (len != 0) {
         return errno::fail(libc::EINVAL);
     }
-    super::status(chan::single(cx, h, op, val, len, deadline))
+    super::status(chan::single::<SEND>(cx, h, val, len, deadline))
 }
 
 /// Sends `len` bytes at `val` through channel end `ch`.
@@ -102,7 +103,7 @@ fn single(ch: i32, op: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
 /// `val` must be `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn chsend(ch: c_int, val: *const c_void, len: usize, deadline: i64) -> c_int {
-    single(ch, CHSEND, val as *mut u8, len, deadline)
+    single::<true>(ch, val as *mut u8, len, deadline)
 }
 
 /// Receives `len` bytes into `val` from channel end `ch`.
@@ -111,7 +112,7 @@ pub unsafe extern "C" fn chsend(ch: c_int, val: *const c_void, len: usize, deadl
 /// `val` must be `len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn chrecv(ch: c_int, val: *mut c_void, len: usize, deadline: i64) -> c_int {
-    single(ch, CHRECV, val as *mut u8, len, deadline)
+    single::<false>(ch, val as *mut u8, len, deadline)
 }
 
 /// Clauses handled without allocating; longer lists allocate once.
