@@ -138,28 +138,6 @@ DILL_EXPORT extern volatile void *dill_unoptimisable;
 #define bundle_go_mem(bndl, fn, ptr, len) go_(fn, ptr, len, bndl)
 
 
-#define CHSEND 1
-
-#define CHRECV 2
-
-#define FIRED_TIMEOUT -1
-
-#define FIRED_CANCEL -2
-
-
-
-#define IN 0
-
-#define OUT 1
-
-#define BUNDLE_SIZE 64
-
-#define READABLE 1
-
-#define WRITABLE 2
-
-#define DEFAULT_STACK (256 * 1024)
-
 struct chclause {
   int op;
   int ch;
