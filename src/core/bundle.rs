@@ -4,6 +4,7 @@
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
 use crate::core::hvfs::hvfs;
+use crate::core::stack::{Stack, DEFAULT_STACK};
 use crate::core::{ctx, sched};
 use core::ffi::c_void;
 use core::ptr;
@@ -20,6 +21,9 @@ pub struct Bundle {
     mem: bool,
     /// Closed from inside by its own member: freed when that member ends.
     orphan: bool,
+    /// Lives on top of the `go()` stack starting here (null otherwise): the
+    /// stack is recycled only once both the coroutine and the bundle are gone.
+    stack_lo: *mut u8,
 }
 
 /// The type id answered by `hquery` for bundles.
@@ -54,48 +58,15 @@ pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) {
     close(cx, vfs as *mut Bundle);
 }
 
-/// Free bundles of `go()` kept for reuse, so launching allocates nothing.
-pub struct BundlePool {
-    free: Vec<*mut Bundle>,
-}
-
-const POOL_MAX: usize = 64;
-
-impl BundlePool {
-    pub const fn new() -> BundlePool {
-        BundlePool { free: Vec::new() }
-    }
-
-    fn get(&mut self) -> *mut Bundle {
-        if let Some(b) = self.free.pop() {
-            return b;
-        }
-        // SAFETY: plain allocation; null on failure is handled by the caller.
+/// Builds an empty bundle in `mem` (caller memory or the top of the `go()`
+/// stack at `stack_lo`), or in fresh memory if `mem` is null.
+pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle, i32> {
+    let b = if mem.is_null() {
+        // SAFETY: plain allocation, checked for null below.
         unsafe { libc::malloc(core::mem::size_of::<Bundle>()) as *mut Bundle }
-    }
-
-    fn put(&mut self, b: *mut Bundle) {
-        if self.free.len() < POOL_MAX && self.free.try_reserve(1).is_ok() {
-            self.free.push(b);
-        } else {
-            // SAFETY: b came from malloc in `get` and is no longer referenced.
-            unsafe { libc::free(b as *mut c_void) };
-        }
-    }
-}
-
-impl Drop for BundlePool {
-    fn drop(&mut self) {
-        for &b in &self.free {
-            // SAFETY: pooled bundles are unused malloc'd blocks.
-            unsafe { libc::free(b as *mut c_void) };
-        }
-    }
-}
-
-/// Builds an empty bundle in `mem`, or in pooled memory if `mem` is null.
-pub fn create(cx: &Ctx, mem: *mut Bundle) -> Result<*mut Bundle, i32> {
-    let b = if mem.is_null() { cx.bundles().get() } else { mem };
+    } else {
+        mem
+    };
     if b.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -106,18 +77,23 @@ pub fn create(cx: &Ctx, mem: *mut Bundle) -> Result<*mut Bundle, i32> {
             first: ptr::null_mut(),
             waiters: ptr::null_mut(),
             count: 0,
-            mem: !mem.is_null(),
+            mem: !mem.is_null() && stack_lo.is_none(),
             orphan: false,
+            stack_lo: stack_lo.unwrap_or(ptr::null_mut()),
         })
     };
     Ok(b)
 }
 
-/// Releases a bundle built by `create` that never got a handle.
+/// Releases a bundle that has no members and no handles left.
 pub fn discard(cx: &Ctx, b: *mut Bundle) {
-    // SAFETY: b is a bundle without members or handles.
-    if unsafe { !(*b).mem } {
-        cx.bundles().put(b);
+    // SAFETY: b is a live bundle nobody refers to any more.
+    unsafe {
+        if !(*b).stack_lo.is_null() {
+            cx.stacks().put(Stack { lo: (*b).stack_lo, size: DEFAULT_STACK, owned: true });
+        } else if !(*b).mem {
+            libc::free(b as *mut c_void);
+        }
     }
 }
 
@@ -137,12 +113,14 @@ pub fn join(b: *mut Bundle, cr: *mut Cr) {
 }
 
 /// Removes the finishing coroutine `cr` from its bundle and tells waiters.
-pub fn leave(cx: &Ctx, cr: *mut Cr) {
+/// Returns true if `cr`'s stack must outlive it, because the bundle lives on
+/// it and is still open.
+pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
     // SAFETY: cr is a live member of the live bundle it points to.
     unsafe {
         let b = (*cr).bundle;
         if b.is_null() {
-            return;
+            return false;
         }
         if (*cr).bprev.is_null() {
             (*b).first = (*cr).bnext;
@@ -157,9 +135,16 @@ pub fn leave(cx: &Ctx, cr: *mut Cr) {
         while !(*b).waiters.is_null() {
             sched::wake(cx, (*b).waiters, 0, 0);
         }
+        let on_my_stack = (*b).stack_lo == (*cr).stack.lo;
         if (*b).orphan && (*b).count == 0 {
-            discard(cx, b);
+            // Closed from inside: it goes now; if it lives on our stack, the
+            // stack is recycled as we leave it.
+            if !on_my_stack {
+                discard(cx, b);
+            }
+            return false;
         }
+        on_my_stack
     }
 }
 
@@ -200,7 +185,7 @@ pub fn close(cx: &Ctx, b: *mut Bundle) {
             let next = (*cr).bnext;
             if cr == me {
                 inside = true;
-                (*me).canceled = true;
+                (*me).set_canceled();
             } else {
                 sched::cancel(cx, cr);
             }

@@ -285,7 +285,7 @@ fn try_op<const SEND: bool>(cx: &Ctx, h: *mut Half, val: *mut u8, len: usize) ->
         if cl.is_null() {
             return None;
         }
-        unlink(cl);
+        // Waking the partner unlinks its clauses, this one included.
         if (*cl).len != len {
             sched::wake(cx, (*cl).cr, (*cl).index, libc::EMSGSIZE);
             return Some(libc::EMSGSIZE);
@@ -358,41 +358,60 @@ fn block(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize, deadline: i6
     }
 }
 
-/// One clause of `choose`, validated by the caller.
-pub struct Op {
-    pub half: *mut Half,
-    pub op: i32,
-    pub val: *mut u8,
-    pub len: usize,
+/// Tries a `choose` clause at once: Some(errno) if it completed or failed.
+#[inline(always)]
+pub fn choose_try(cx: &Ctx, h: *mut Half, op: i32, val: *mut u8, len: usize) -> Option<i32> {
+    if op == CHSEND {
+        try_op::<true>(cx, h, val, len)
+    } else {
+        try_op::<false>(cx, h, val, len)
+    }
 }
 
-/// Result of `choose`: the index that fired with its errno, or a failure of
-/// the whole call.
+/// Result of a blocked `choose`: the index that fired with its errno, or a
+/// failure of the whole call.
 pub enum Chosen {
     Fired(i32, i32),
     Failed(i32),
 }
 
-/// Tries clause `i` at once; Some if it completed or failed.
-pub fn choose_try(cx: &Ctx, o: &Op) -> Option<i32> {
-    if o.op == CHSEND {
-        try_op::<true>(cx, o.half, o.val, o.len)
-    } else {
-        try_op::<false>(cx, o.half, o.val, o.len)
-    }
-}
+/// Clauses a `choose` keeps on the stack; longer lists allocate once.
+const INLINE: usize = 16;
 
-/// Blocks on all clauses until one fires or the deadline passes.
-pub fn choose_wait(cx: &Ctx, ops: &[Op], cls: &mut [Clause], deadline: i64) -> Chosen {
+/// Blocks on `n` clauses, `clause(i)` giving (half, op, val, len) of each
+/// (all validated already), until one fires or the deadline passes.
+#[inline(never)]
+pub fn choose_wait(
+    cx: &Ctx,
+    n: usize,
+    deadline: i64,
+    clause: impl Fn(usize) -> (*mut Half, i32, *mut u8, usize),
+) -> Chosen {
+    let mut inline: [core::mem::MaybeUninit<Clause>; INLINE] =
+        [const { core::mem::MaybeUninit::uninit() }; INLINE];
+    let mut heap: Vec<Clause> = Vec::new();
+    let cls: *mut Clause = if n <= INLINE {
+        inline.as_mut_ptr() as *mut Clause
+    } else {
+        if heap.try_reserve_exact(n).is_err() {
+            return Chosen::Failed(libc::ENOMEM);
+        }
+        heap.as_mut_ptr()
+    };
     let me = cx.me();
-    for (i, (o, cl)) in ops.iter().zip(cls.iter_mut()).enumerate() {
-        *cl = Clause { cr: me, val: o.val, len: o.len, index: i as i32, ..Clause::empty() };
-        enqueue(o.half, o.op, cl);
+    for i in 0..n {
+        let (h, op, val, len) = clause(i);
+        let cl = cls.wrapping_add(i);
+        // SAFETY: cl is within the n clauses reserved above; initialised here
+        // before it is queued.
+        unsafe { cl.write(Clause { cr: me, val, len, index: i as i32, ..Clause::empty() }) };
+        enqueue(h, op, cl);
     }
-    // SAFETY: me is the running coroutine; cls outlives the wait.
+    // SAFETY: me is the running coroutine; the clauses outlive the wait
+    // (waking unlinks them all before we return).
     unsafe {
-        (*me).clauses = cls.as_mut_ptr();
-        (*me).nclauses = ops.len();
+        (*me).clauses = cls;
+        (*me).nclauses = n;
     }
     match sched::wait(cx, deadline) {
         (FIRED_TIMEOUT, _) => Chosen::Failed(libc::ETIMEDOUT),

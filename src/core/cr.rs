@@ -22,10 +22,10 @@ pub struct Cr {
     pub blocked: bool,
     /// A wait that only the awaited event may end (closing a bundle).
     pub uncancelable: bool,
-    /// hclose of its bundle was called: blocking calls fail with ECANCELED.
-    pub canceled: bool,
-    /// Nesting depth of handle close callbacks running in this coroutine.
-    pub no_block: u32,
+    /// Why blocking calls must fail with ECANCELED: `CANCELED` once its
+    /// bundle was closed, plus the nesting depth of close callbacks running
+    /// in it. One word, so that the check on every call is one compare.
+    pub block_ban: u32,
     /// What ended the last wait, and its errno (0 for success).
     pub fired: i32,
     pub err: i32,
@@ -50,6 +50,8 @@ pub struct Cr {
 }
 
 pub const NO_TIMER: usize = usize::MAX;
+/// The bit of `Cr::block_ban` meaning "canceled".
+pub const CANCELED: u32 = 1 << 31;
 
 impl Cr {
     pub const fn new(stack: Stack) -> Cr {
@@ -58,8 +60,7 @@ impl Cr {
             next_ready: ptr::null_mut(),
             blocked: false,
             uncancelable: false,
-            canceled: false,
-            no_block: 0,
+            block_ban: 0,
             fired: 0,
             err: 0,
             timer_idx: NO_TIMER,
@@ -81,6 +82,12 @@ impl Cr {
     /// may not.
     #[inline]
     pub fn can_block(&self) -> bool {
-        !self.canceled && self.no_block == 0
+        self.block_ban == 0
+    }
+
+    /// Marks the coroutine canceled for good.
+    #[inline]
+    pub fn set_canceled(&mut self) {
+        self.block_ban |= CANCELED;
     }
 }

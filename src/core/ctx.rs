@@ -3,7 +3,6 @@
 //! from a shared library is a function call) and pass it down.
 
 use crate::arch;
-use crate::core::bundle::BundlePool;
 use crate::core::cr::Cr;
 use crate::core::fdwait::FdTable;
 use crate::core::handles::Handles;
@@ -27,7 +26,6 @@ pub struct Ctx {
     fds: UnsafeCell<FdTable>,
     handles: UnsafeCell<Handles>,
     stacks: UnsafeCell<StackPool>,
-    bundles: UnsafeCell<BundlePool>,
 }
 
 // The accessors below hand out `&mut` to one part of the context. Callers keep
@@ -54,11 +52,6 @@ impl Ctx {
     pub fn stacks(&self) -> &mut StackPool {
         // SAFETY: see the comment above the impl.
         unsafe { &mut *self.stacks.get() }
-    }
-    #[inline]
-    pub fn bundles(&self) -> &mut BundlePool {
-        // SAFETY: see the comment above the impl.
-        unsafe { &mut *self.bundles.get() }
     }
     #[inline]
     pub fn me(&self) -> *mut Cr {
@@ -109,7 +102,6 @@ fn init() -> &'static Ctx {
         fds: UnsafeCell::new(FdTable::new()),
         handles: UnsafeCell::new(Handles::new()),
         stacks: UnsafeCell::new(StackPool::new()),
-        bundles: UnsafeCell::new(BundlePool::new()),
     });
     let p = Box::into_raw(cx);
     // SAFETY: p is valid; the main record lives inside the boxed context.

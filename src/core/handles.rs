@@ -26,18 +26,16 @@ impl Handles {
     }
 
     /// Names `vfs` with a new handle. Err(ENOMEM) when the table cannot grow.
+    #[inline]
     pub fn insert(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
         if self.free == END {
-            let old = self.slots.len();
-            let n = if old == 0 { 256 } else { old * 2 };
-            if n > i32::MAX as usize || self.slots.try_reserve_exact(n - old).is_err() {
+            // No closed handle to reuse: the next number up.
+            let h = self.slots.len();
+            if h >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
                 return Err(libc::ENOMEM);
             }
-            for i in old..n {
-                let next = if i + 1 == n { END } else { i as i32 + 1 };
-                self.slots.push(Slot { vfs: ptr::null_mut(), next });
-            }
-            self.free = old as i32;
+            self.slots.push(Slot { vfs, next: IN_USE });
+            return Ok(h as i32);
         }
         let h = self.free;
         let s = &mut self.slots[h as usize];
@@ -124,13 +122,13 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
             return Ok(());
         }
         let me = cx.me();
-        (*me).no_block += 1;
+        (*me).block_ban += 1;
         if !crate::core::chan::close_vfs(cx, vfs) {
             if let Some(f) = (*vfs).close {
                 f(vfs);
             }
         }
-        (*me).no_block -= 1;
+        (*me).block_ban -= 1;
     }
     Ok(())
 }

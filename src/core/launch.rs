@@ -47,65 +47,69 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     }
     sched::release_zombie(cx);
     // Carve the caller's memory: [bundle (go_mem only)] [stack ... record].
-    let (mut lo, mut hi) = (0usize, 0usize);
-    if let Mem::Caller(p, len) = mem {
-        if p.is_null() {
-            return Err(libc::EINVAL);
-        }
-        lo = p as usize;
-        hi = lo.checked_add(len).ok_or(libc::EINVAL)?;
-    }
-    let (b, handle) = if bndl >= 0 {
+    // An existing bundle, or None for a new one.
+    let existing = if bndl >= 0 {
         let vfs = cx.handles().get(bndl).ok_or(libc::EBADF)?;
         if !bundle::is_bundle(vfs) {
             return Err(libc::ENOTSUP);
         }
-        (vfs as *mut Bundle, 0)
+        Some(vfs as *mut Bundle)
     } else {
-        let mut at = core::ptr::null_mut();
-        if let Mem::Caller(..) = mem {
+        None
+    };
+    // The memory: [stack ... record] with a new bundle either on top (our
+    // stacks: no allocation) or at the start (caller memory, as the ABI has it).
+    let (stack, mut lo, mut hi) = match mem {
+        Mem::Pooled => {
+            let s = cx.stacks().get().ok_or(libc::ENOMEM)?;
+            (Some(s), s.lo as usize, s.hi() as usize)
+        }
+        Mem::Caller(p, len) => (None, p as usize, (p as usize).checked_add(len).ok_or(libc::EINVAL)?),
+    };
+    let mut at: *mut Bundle = core::ptr::null_mut();
+    if existing.is_none() {
+        if stack.is_some() {
+            hi = (hi - BUNDLE_SIZE) & !(align_of::<Bundle>() - 1);
+            at = hi as *mut Bundle;
+        } else {
             let a = align_up(lo, align_of::<Bundle>());
             at = a as *mut Bundle;
             lo = a + BUNDLE_SIZE;
         }
-        if matches!(mem, Mem::Caller(..)) && lo > hi {
-            return Err(libc::ENOMEM);
-        }
-        let b = bundle::create(cx, at)?;
-        // SAFETY: b is a fresh bundle; its vfs is its first field.
-        let h = match handles::make(cx, unsafe { &mut (*b).vfs }) {
-            Ok(h) => h,
+    }
+    let top = hi.saturating_sub(size_of::<Cr>()) & !(align_of::<Cr>() - 1);
+    if top < lo || top - lo < MIN_STACK {
+        return Err(libc::ENOMEM); // Only caller memory can be this small.
+    }
+    let (b, handle) = match existing {
+        Some(b) => (b, 0),
+        None => match new_bundle(cx, at, stack) {
+            Ok(bh) => bh,
             Err(e) => {
-                bundle::discard(cx, b);
+                if let Some(s) = stack {
+                    cx.stacks().put(s);
+                }
                 return Err(e);
             }
-        };
-        (b, h)
+        },
     };
-    let stack = match mem {
-        Mem::Pooled => cx.stacks().get(),
-        Mem::Caller(..) => {
-            let top = hi.saturating_sub(size_of::<Cr>()) & !(align_of::<Cr>() - 1);
-            if top < lo || top - lo < MIN_STACK {
-                None
-            } else {
-                Some(Stack { lo: lo as *mut u8, size: hi - lo, owned: false })
-            }
-        }
-    };
-    let Some(stack) = stack else {
-        if bndl < 0 {
-            let _ = handles::close(cx, handle);
-        }
-        return Err(libc::ENOMEM);
-    };
+    let stack = stack.unwrap_or(Stack { lo: lo as *mut u8, size: top - lo, owned: false });
     // The record sits at the top of the stack; the stack grows down from it.
-    let top = (stack.hi() as usize - size_of::<Cr>()) & !(align_of::<Cr>() - 1);
     let cr = top as *mut Cr;
-    // SAFETY: [top, top + size_of::<Cr>()) lies inside the stack, unused.
+    // SAFETY: [top, top + size_of::<Cr>()) lies inside the memory, unused.
     unsafe { cr.write(Cr::new(stack)) };
     bundle::join(b, cr);
     sched::push_ready(cx, me);
     cx.running.set(cr);
     Ok(Launched { handle, save_to: me, stack_top: top as *mut u8 })
+}
+
+/// A new bundle with a handle, at `at` (caller memory or the top of `stack`).
+fn new_bundle(cx: &Ctx, at: *mut Bundle, stack: Option<Stack>) -> Result<(*mut Bundle, i32), i32> {
+    let b = bundle::create(at, stack.map(|s| s.lo))?;
+    // SAFETY: b is a fresh bundle; its vfs is its first field.
+    match handles::make(cx, unsafe { &mut (*b).vfs }) {
+        Ok(h) => Ok((b, h)),
+        Err(e) => Err(e), // Nothing to undo: the memory is the caller's or the stack's.
+    }
 }

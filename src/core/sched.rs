@@ -106,7 +106,7 @@ fn unregister_rare(cx: &Ctx, cr: *mut Cr) {
 pub fn cancel(cx: &Ctx, cr: *mut Cr) {
     // SAFETY: cr is a live coroutine.
     unsafe {
-        (*cr).canceled = true;
+        (*cr).set_canceled();
         if (*cr).blocked && !(*cr).uncancelable {
             wake(cx, cr, FIRED_CANCEL, libc::ECANCELED);
         }
@@ -192,8 +192,9 @@ pub fn finish(cx: &Ctx) -> ! {
     release_zombie(cx);
     // SAFETY: me is the running coroutine, about to be abandoned.
     let stack = unsafe { (*me).stack };
-    bundle::leave(cx, me);
-    cx.zombie.set(stack);
+    if !bundle::leave(cx, me) {
+        cx.zombie.set(stack);
+    }
     let nx = next(cx);
     cx.running.set(nx);
     // SAFETY: nx holds a saved context of a live coroutine.

@@ -1,6 +1,6 @@
 //! Channels: chmake, chmake_mem, chsend, chrecv, choose.
 
-use crate::core::chan::{self, Chan, Chosen, Clause, Half, Op, CHRECV, CHSEND};
+use crate::core::chan::{self, Chan, Chosen, Half, CHRECV, CHSEND};
 use crate::core::ctx::{self, Ctx};
 use crate::core::{errno, handles};
 use core::ffi::{c_int, c_void};
@@ -115,9 +115,6 @@ pub unsafe extern "C" fn chrecv(ch: c_int, val: *mut c_void, len: usize, deadlin
     single::<false>(ch, val as *mut u8, len, deadline)
 }
 
-/// Clauses handled without allocating; longer lists allocate once.
-const INLINE: usize = 16;
-
 /// Performs the first of `clauses` that can be done; returns its index with
 /// errno 0 (or the clause's error), or -1.
 ///
@@ -134,61 +131,37 @@ pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadlin
         return errno::fail(libc::EINVAL);
     }
     let n = nclauses as usize;
-    let mut inline_ops: [Op; INLINE] = core::array::from_fn(|_| Op {
-        half: core::ptr::null_mut(),
-        op: 0,
-        val: core::ptr::null_mut(),
-        len: 0,
-    });
-    let mut heap_ops = Vec::new();
-    let ops: &mut [Op] = if n <= INLINE {
-        &mut inline_ops[..n]
-    } else {
-        if heap_ops.try_reserve_exact(n).is_err() {
-            return errno::fail(libc::ENOMEM);
-        }
-        heap_ops.resize_with(n, || Op { half: core::ptr::null_mut(), op: 0, val: core::ptr::null_mut(), len: 0 });
-        &mut heap_ops[..]
-    };
-    for (i, o) in ops.iter_mut().enumerate() {
+    // Clauses are checked and tried in order; the first that is malformed,
+    // fails or completes decides the result.
+    for i in 0..n {
         // SAFETY: i < nclauses; the caller promises that many clauses.
         let c = unsafe { &*clauses.add(i) };
-        let half = match half_of(cx, c.ch) {
+        let h = match half_of(cx, c.ch) {
             Ok(h) => h,
             Err(e) => {
                 errno::set(e);
-                return i as i32;
+                return i as c_int;
             }
         };
-        if c.len > 0 && c.val.is_null() {
+        if (c.val.is_null() & (c.len != 0)) | ((c.op != CHSEND) & (c.op != CHRECV)) {
             errno::set(libc::EINVAL);
-            return i as i32;
+            return i as c_int;
         }
-        if c.op != CHSEND && c.op != CHRECV {
-            errno::set(libc::EINVAL);
-            return i as i32;
-        }
-        *o = Op { half, op: c.op, val: c.val as *mut u8, len: c.len };
-        if let Some(e) = chan::choose_try(cx, o) {
+        if let Some(e) = chan::choose_try(cx, h, c.op, c.val as *mut u8, c.len) {
             errno::set(e);
-            return i as i32;
+            return i as c_int;
         }
     }
     if deadline == 0 {
         return errno::fail(libc::ETIMEDOUT);
     }
-    let mut inline_cls: [Clause; INLINE] = core::array::from_fn(|_| Clause::empty());
-    let mut heap_cls = Vec::new();
-    let cls: &mut [Clause] = if n <= INLINE {
-        &mut inline_cls[..n]
-    } else {
-        if heap_cls.try_reserve_exact(n).is_err() {
-            return errno::fail(libc::ENOMEM);
-        }
-        heap_cls.resize_with(n, Clause::empty);
-        &mut heap_cls[..]
+    let clause = |i: usize| {
+        // SAFETY: as above; every clause was validated by the loop.
+        let c = unsafe { &*clauses.add(i) };
+        let h = half_of(cx, c.ch).unwrap_or(core::ptr::null_mut());
+        (h, c.op, c.val as *mut u8, c.len)
     };
-    match chan::choose_wait(cx, ops, cls, deadline) {
+    match chan::choose_wait(cx, n, deadline, clause) {
         Chosen::Fired(i, e) => {
             errno::set(e);
             i
