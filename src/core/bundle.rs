@@ -174,7 +174,18 @@ fn add_waiter(b: *mut Bundle, me: *mut Cr) {
 }
 
 /// hclose of a bundle: cancels its members and waits for them to finish.
+#[inline(always)]
 pub fn close(cx: &Ctx, b: *mut Bundle) {
+    // SAFETY: b is a live bundle whose last handle was just closed.
+    if unsafe { (*b).count } == 0 {
+        discard(cx, b); // The common case: its coroutines are done.
+    } else {
+        close_busy(cx, b);
+    }
+}
+
+#[inline(never)]
+fn close_busy(cx: &Ctx, b: *mut Bundle) {
     let me = cx.me();
     // SAFETY: b is a live bundle whose last handle was just closed; members
     // stay live until they leave it.

@@ -170,11 +170,10 @@ fn other(h: *mut Half) -> *mut Half {
 }
 
 /// Builds a channel in `mem` (or fresh memory if null) and returns its halves.
-pub fn create(mem: *mut Chan) -> Result<*mut Chan, i32> {
+pub fn create(cx: &Ctx, mem: *mut Chan) -> Result<*mut Chan, i32> {
     let owned = mem.is_null();
     let ch = if owned {
-        // SAFETY: plain allocation, checked for null below.
-        unsafe { libc::malloc(core::mem::size_of::<Chan>()) as *mut Chan }
+        cx.chans().get(core::mem::size_of::<Chan>()) as *mut Chan
     } else {
         mem
     };
@@ -201,12 +200,10 @@ pub fn half(ch: *mut Chan, i: usize) -> *mut Half {
 }
 
 /// Frees a channel that never got handles.
-pub fn destroy(ch: *mut Chan) {
+pub fn destroy(cx: &Ctx, ch: *mut Chan) {
     // SAFETY: ch came from `create` and nothing references it.
-    unsafe {
-        if !(*ch).halves[0].mem {
-            libc::free(ch as *mut c_void);
-        }
+    if unsafe { !(*ch).halves[0].mem } {
+        cx.chans().put(ch as *mut u8);
     }
 }
 
@@ -250,7 +247,7 @@ pub fn close(cx: &Ctx, h: *mut Half) {
             fail_all(cx, &mut (*x).send, libc::EPIPE);
         }
         let ch = if (*h).index == 0 { h } else { o } as *mut Chan;
-        destroy(ch);
+        destroy(cx, ch);
     }
 }
 

@@ -78,6 +78,36 @@ impl Cr {
         }
     }
 
+    /// Initialises a record in place, leaving the register area alone: it
+    /// is written when the coroutine first switches away.
+    ///
+    /// # Safety
+    /// `cr` points to writable, suitably aligned memory for a `Cr`.
+    #[inline(always)]
+    pub unsafe fn init(cr: *mut Cr, stack: Stack) {
+        // SAFETY: per the contract; every field but `regs` is written.
+        unsafe {
+            ptr::addr_of_mut!((*cr).next_ready).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).blocked).write(false);
+            ptr::addr_of_mut!((*cr).uncancelable).write(false);
+            ptr::addr_of_mut!((*cr).block_ban).write(0);
+            ptr::addr_of_mut!((*cr).fired).write(0);
+            ptr::addr_of_mut!((*cr).err).write(0);
+            ptr::addr_of_mut!((*cr).timer_idx).write(NO_TIMER);
+            ptr::addr_of_mut!((*cr).deadline).write(-1);
+            ptr::addr_of_mut!((*cr).wait_fd).write(-1);
+            ptr::addr_of_mut!((*cr).wait_dir).write(0);
+            ptr::addr_of_mut!((*cr).clauses).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).nclauses).write(0);
+            ptr::addr_of_mut!((*cr).wait_bundle).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).wnext).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).bundle).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).bprev).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).bnext).write(ptr::null_mut());
+            ptr::addr_of_mut!((*cr).stack).write(stack);
+        }
+    }
+
     /// May this coroutine block now? Canceled coroutines and close callbacks
     /// may not.
     #[inline]

@@ -6,6 +6,7 @@ use crate::arch;
 use crate::core::cr::Cr;
 use crate::core::fdwait::FdTable;
 use crate::core::handles::Handles;
+use crate::core::pool::Pool;
 use crate::core::stack::{Stack, StackPool};
 use crate::core::timers::Timers;
 use core::cell::{Cell, UnsafeCell};
@@ -26,6 +27,7 @@ pub struct Ctx {
     fds: UnsafeCell<FdTable>,
     handles: UnsafeCell<Handles>,
     stacks: UnsafeCell<StackPool>,
+    chans: UnsafeCell<Pool>,
 }
 
 // The accessors below hand out `&mut` to one part of the context. Callers keep
@@ -54,6 +56,11 @@ impl Ctx {
         unsafe { &mut *self.stacks.get() }
     }
     #[inline]
+    pub fn chans(&self) -> &mut Pool {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.chans.get() }
+    }
+    #[inline]
     pub fn me(&self) -> *mut Cr {
         self.running.get()
     }
@@ -72,6 +79,8 @@ impl Drop for Guard {
         let p = arch::tls_get() as *mut Ctx;
         arch::tls_set(ptr::null_mut());
         if !p.is_null() {
+            // SAFETY: p is this thread's context, still valid here.
+            crate::core::sched::release_zombie(unsafe { &*p });
             // SAFETY: p came from Box::into_raw in `init` and is no longer reachable.
             drop(unsafe { Box::from_raw(p) });
         }
@@ -102,6 +111,7 @@ fn init() -> &'static Ctx {
         fds: UnsafeCell::new(FdTable::new()),
         handles: UnsafeCell::new(Handles::new()),
         stacks: UnsafeCell::new(StackPool::new()),
+        chans: UnsafeCell::new(Pool::new()),
     });
     let p = Box::into_raw(cx);
     // SAFETY: p is valid; the main record lives inside the boxed context.

@@ -97,7 +97,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     // The record sits at the top of the stack; the stack grows down from it.
     let cr = top as *mut Cr;
     // SAFETY: [top, top + size_of::<Cr>()) lies inside the memory, unused.
-    unsafe { cr.write(Cr::new(stack)) };
+    unsafe { Cr::init(cr, stack) };
     bundle::join(b, cr);
     sched::push_ready(cx, me);
     cx.running.set(cr);
@@ -105,6 +105,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
 }
 
 /// A new bundle with a handle, at `at` (caller memory or the top of `stack`).
+#[inline(always)]
 fn new_bundle(cx: &Ctx, at: *mut Bundle, stack: Option<Stack>) -> Result<(*mut Bundle, i32), i32> {
     let b = bundle::create(at, stack.map(|s| s.lo))?;
     // SAFETY: b is a fresh bundle; its vfs is its first field.

@@ -14,6 +14,7 @@ pub mod hvfs;
 pub mod launch;
 pub mod overflow;
 pub mod poller;
+pub mod pool;
 pub mod sched;
 pub mod stack;
 pub mod timers;

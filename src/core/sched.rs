@@ -154,7 +154,6 @@ pub fn suspend(cx: &Ctx) {
         // stays valid while it is suspended.
         unsafe { arch::switch(&mut (*me).regs, &(*nx).regs) };
     }
-    release_zombie(cx);
 }
 
 /// Lets the others run: the running coroutine goes to the back of the queue.
@@ -186,7 +185,8 @@ fn yield_idle(cx: &Ctx) {
 }
 
 /// Ends the running coroutine: leaves its bundle and switches away for good.
-/// Its stack is recycled by whoever runs next.
+/// Its stack becomes the zombie, recycled by the next launch or finish (not
+/// on every switch: that would tax the hot path for a rare event).
 pub fn finish(cx: &Ctx) -> ! {
     let me = cx.me();
     release_zombie(cx);
@@ -201,8 +201,8 @@ pub fn finish(cx: &Ctx) -> ! {
     unsafe { arch::jump(&(*nx).regs) }
 }
 
-/// Recycles the stack of the coroutine that finished last, now that we are
-/// off it.
+/// Recycles the stack of the coroutine that finished last. Callers are not
+/// running on it: only a finished coroutine ran there.
 #[inline(always)]
 pub fn release_zombie(cx: &Ctx) {
     if cx.zombie.get().owned {

@@ -71,6 +71,8 @@ impl StackPool {
         if self.page == 0 {
             self.page = page_size();
             crate::core::overflow::install();
+            // Room for the whole cache up front: `put` never reallocates.
+            let _ = self.free.try_reserve_exact(POOL_MAX);
         }
         let total = DEFAULT_STACK + self.page;
         // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
@@ -106,7 +108,7 @@ impl StackPool {
         if !s.owned {
             return;
         }
-        if self.free.len() < POOL_MAX && self.free.try_reserve(1).is_ok() {
+        if self.free.len() < self.free.capacity().min(POOL_MAX) {
             self.free.push(s.lo);
             return;
         }

@@ -45,14 +45,14 @@ fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);
     }
-    let ch = match chan::create(mem) {
+    let ch = match chan::create(cx, mem) {
         Ok(ch) => ch,
         Err(e) => return errno::fail(e),
     };
     let h0 = match handles::make(cx, chan::half(ch, 0) as *mut _) {
         Ok(h) => h,
         Err(e) => {
-            chan::destroy(ch);
+            chan::destroy(cx, ch);
             return errno::fail(e);
         }
     };
@@ -61,7 +61,7 @@ fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
         Err(e) => {
             // Closing the only handle of half 0 leaves half 1 unclosed; free directly.
             let _ = cx.handles().remove(h0);
-            chan::destroy(ch);
+            chan::destroy(cx, ch);
             return errno::fail(e);
         }
     };
