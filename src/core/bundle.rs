@@ -170,6 +170,7 @@ fn add_waiter(b: *mut Bundle, me: *mut Cr) {
         (*me).wnext = (*b).waiters;
         (*b).waiters = me;
         (*me).wait_bundle = b;
+        (*me).extras = true;
     }
 }
 

@@ -15,12 +15,19 @@ use core::ptr;
 pub const CHSEND: i32 = 1;
 pub const CHRECV: i32 = 2;
 
+/// Links of a circular doubly-linked list. A queue is a sentinel `Link`;
+/// a clause starts with its `Link`. No end cases: unlinking is four moves.
+#[repr(C)]
+pub struct Link {
+    prev: *mut Link,
+    next: *mut Link,
+}
+
 /// A blocked operation, living on the blocked coroutine's stack.
+#[repr(C)]
 pub struct Clause {
+    link: Link,
     cr: *mut Cr,
-    queue: *mut Queue,
-    prev: *mut Clause,
-    next: *mut Clause,
     val: *mut u8,
     len: usize,
     index: i32,
@@ -29,10 +36,8 @@ pub struct Clause {
 impl Clause {
     pub const fn empty() -> Clause {
         Clause {
+            link: Link { prev: ptr::null_mut(), next: ptr::null_mut() },
             cr: ptr::null_mut(),
-            queue: ptr::null_mut(),
-            prev: ptr::null_mut(),
-            next: ptr::null_mut(),
             val: ptr::null_mut(),
             len: 0,
             index: 0,
@@ -40,53 +45,52 @@ impl Clause {
     }
 }
 
-/// FIFO of blocked clauses.
-#[repr(C)]
-pub struct Queue {
-    head: *mut Clause,
-    tail: *mut Clause,
-}
+/// A FIFO of blocked clauses: the sentinel of a circular list.
+pub type Queue = Link;
 
-impl Queue {
-    const fn new() -> Queue {
-        Queue { head: ptr::null_mut(), tail: ptr::null_mut() }
-    }
-
-    fn push(&mut self, cl: *mut Clause) {
-        // SAFETY: cl is a live clause not in any queue; the tail is live.
-        unsafe {
-            (*cl).queue = self;
-            (*cl).next = ptr::null_mut();
-            (*cl).prev = self.tail;
-            if self.tail.is_null() {
-                self.head = cl;
-            } else {
-                (*self.tail).next = cl;
-            }
-        }
-        self.tail = cl;
-    }
-}
-
-#[inline]
-fn unlink(cl: *mut Clause) {
-    // SAFETY: cl is a live clause; if queued, its queue and neighbours are live.
+/// Makes `q` an empty queue (it must not move afterwards).
+fn queue_init(q: *mut Queue) {
+    // SAFETY: q points to a Link in its final place.
     unsafe {
-        let q = (*cl).queue;
-        if q.is_null() {
-            return;
-        }
-        if (*cl).prev.is_null() {
-            (*q).head = (*cl).next;
-        } else {
-            (*(*cl).prev).next = (*cl).next;
-        }
-        if (*cl).next.is_null() {
-            (*q).tail = (*cl).prev;
-        } else {
-            (*(*cl).next).prev = (*cl).prev;
-        }
-        (*cl).queue = ptr::null_mut();
+        (*q).prev = q;
+        (*q).next = q;
+    }
+}
+
+/// The first clause of `q`, or null.
+#[inline(always)]
+fn front(q: *mut Queue) -> *mut Clause {
+    // SAFETY: q is an initialised queue.
+    let n = unsafe { (*q).next };
+    if n == q { ptr::null_mut() } else { n as *mut Clause }
+}
+
+/// Appends `cl` to `q`.
+#[inline(always)]
+fn push_back(q: *mut Queue, cl: *mut Clause) {
+    // SAFETY: q is an initialised queue, cl a clause in no queue.
+    unsafe {
+        let l = cl as *mut Link;
+        let last = (*q).prev;
+        (*l).prev = last;
+        (*l).next = q;
+        (*last).next = l;
+        (*q).prev = l;
+    }
+}
+
+/// Takes `cl` out of its queue; harmless if it is in none (it then links to
+/// itself).
+#[inline(always)]
+fn unlink(cl: *mut Clause) {
+    // SAFETY: cl is a live clause; its neighbours are live or itself.
+    unsafe {
+        let l = cl as *mut Link;
+        let (p, n) = ((*l).prev, (*l).next);
+        (*p).next = n;
+        (*n).prev = p;
+        (*l).prev = l;
+        (*l).next = l;
     }
 }
 
@@ -182,8 +186,8 @@ pub fn create(cx: &Ctx, mem: *mut Chan) -> Result<*mut Chan, i32> {
     }
     let half = |index| Half {
         vfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: Some(vfs_done), refcount: 0 },
-        recv: Queue::new(),
-        send: Queue::new(),
+        recv: Link { prev: ptr::null_mut(), next: ptr::null_mut() },
+        send: Link { prev: ptr::null_mut(), next: ptr::null_mut() },
         index,
         done: false,
         closed: false,
@@ -191,6 +195,14 @@ pub fn create(cx: &Ctx, mem: *mut Chan) -> Result<*mut Chan, i32> {
     };
     // SAFETY: ch points to writable memory of size_of::<Chan>() bytes.
     unsafe { ch.write(Chan { halves: [half(0), half(1)] }) };
+    for i in 0..2 {
+        let h = self::half(ch, i);
+        // SAFETY: h is a half of the channel just written.
+        unsafe {
+            queue_init(ptr::addr_of_mut!((*h).recv));
+            queue_init(ptr::addr_of_mut!((*h).send));
+        }
+    }
     Ok(ch)
 }
 
@@ -210,8 +222,11 @@ pub fn destroy(cx: &Ctx, ch: *mut Chan) {
 fn fail_all(cx: &Ctx, q: *mut Queue, err: i32) {
     // SAFETY: q is a live queue; waking unlinks the head each time.
     unsafe {
-        while !(*q).head.is_null() {
-            let cl = (*q).head;
+        loop {
+            let cl = front(q);
+            if cl.is_null() {
+                break;
+            }
             unlink(cl);
             sched::wake(cx, (*cl).cr, (*cl).index, err);
         }
@@ -278,7 +293,7 @@ fn try_op<const SEND: bool>(cx: &Ctx, h: *mut Half, val: *mut u8, len: usize) ->
         if (*target).done {
             return Some(libc::EPIPE);
         }
-        let cl = (*q).head;
+        let cl = front(q);
         if cl.is_null() {
             return None;
         }
@@ -319,9 +334,9 @@ fn enqueue(h: *mut Half, op: i32, cl: *mut Clause) {
     // SAFETY: h is a live half; cl a clause on the running coroutine's stack.
     unsafe {
         if op == CHSEND {
-            (*other(h)).send.push(cl);
+            push_back(ptr::addr_of_mut!((*other(h)).send), cl);
         } else {
-            (*h).recv.push(cl);
+            push_back(ptr::addr_of_mut!((*h).recv), cl);
         }
     }
 }

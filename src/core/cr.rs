@@ -29,6 +29,9 @@ pub struct Cr {
     /// What ended the last wait, and its errno (0 for success).
     pub fired: i32,
     pub err: i32,
+    /// The wait has a timer, fd or bundle registration to undo (channel
+    /// clauses, the common case, are undone without looking at this).
+    pub extras: bool,
     /// Position in the timer heap, or `NO_TIMER`.
     pub timer_idx: usize,
     pub deadline: i64,
@@ -63,6 +66,7 @@ impl Cr {
             block_ban: 0,
             fired: 0,
             err: 0,
+            extras: false,
             timer_idx: NO_TIMER,
             deadline: -1,
             wait_fd: -1,
@@ -93,6 +97,7 @@ impl Cr {
             ptr::addr_of_mut!((*cr).block_ban).write(0);
             ptr::addr_of_mut!((*cr).fired).write(0);
             ptr::addr_of_mut!((*cr).err).write(0);
+            ptr::addr_of_mut!((*cr).extras).write(false);
             ptr::addr_of_mut!((*cr).timer_idx).write(NO_TIMER);
             ptr::addr_of_mut!((*cr).deadline).write(-1);
             ptr::addr_of_mut!((*cr).wait_fd).write(-1);

@@ -145,6 +145,7 @@ pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
     // SAFETY: me is the running coroutine.
     unsafe {
         (*me).wait_fd = fd;
+        (*me).extras = true;
         (*me).wait_dir = dir;
     }
     match sched::wait(cx, deadline) {

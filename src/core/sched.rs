@@ -50,6 +50,8 @@ pub fn wait(cx: &Ctx, deadline: i64) -> (i32, i32) {
     let me = cx.me();
     if deadline >= 0 {
         cx.timers().add(me, deadline);
+        // SAFETY: me is the running coroutine.
+        unsafe { (*me).extras = true };
     }
     // SAFETY: me is the running coroutine.
     unsafe { (*me).blocked = true };
@@ -70,26 +72,27 @@ pub fn wake(cx: &Ctx, cr: *mut Cr, fired: i32, err: i32) {
         (*cr).blocked = false;
         (*cr).fired = fired;
         (*cr).err = err;
-        if (*cr).timer_idx != NO_TIMER {
-            cx.timers().remove(cr);
-        }
         let n = (*cr).nclauses;
         if n != 0 {
             chan::unlink_clauses((*cr).clauses, n);
             (*cr).nclauses = 0;
         }
-        if (*cr).wait_fd >= 0 || !(*cr).wait_bundle.is_null() {
-            unregister_rare(cx, cr);
+        if (*cr).extras {
+            unregister_extras(cx, cr);
         }
     }
     push_ready(cx, cr);
 }
 
-/// The less common registrations of a wait: fds and bundles.
+/// The less common registrations of a wait: timers, fds and bundles.
 #[inline(never)]
-fn unregister_rare(cx: &Ctx, cr: *mut Cr) {
+fn unregister_extras(cx: &Ctx, cr: *mut Cr) {
     // SAFETY: as in `wake`.
     unsafe {
+        (*cr).extras = false;
+        if (*cr).timer_idx != NO_TIMER {
+            cx.timers().remove(cr);
+        }
         if (*cr).wait_fd >= 0 {
             cx.fds().forget_waiter((*cr).wait_fd, (*cr).wait_dir);
             (*cr).wait_fd = -1;
