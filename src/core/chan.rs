@@ -392,7 +392,7 @@ const INLINE: usize = 16;
 
 /// Blocks on `n` clauses, `clause(i)` giving (half, op, val, len) of each
 /// (all validated already), until one fires or the deadline passes.
-#[inline(never)]
+#[inline(always)]
 pub fn choose_wait(
     cx: &Ctx,
     n: usize,

@@ -21,6 +21,8 @@ pub struct Ctx {
     pub ready_tail: Cell<*mut Cr>,
     /// Stack of a coroutine that finished and whose stack we only leave later.
     pub zombie: Cell<Stack>,
+    /// This thread's errno (its address never changes).
+    errno: *mut i32,
     /// Ready-queue picks left until the next look at the clock and the poller.
     pub picks: Cell<u32>,
     timers: UnsafeCell<Timers>,
@@ -59,6 +61,12 @@ impl Ctx {
     pub fn chans(&self) -> &mut Pool {
         // SAFETY: see the comment above the impl.
         unsafe { &mut *self.chans.get() }
+    }
+    /// Sets errno without a call to `__errno_location`.
+    #[inline]
+    pub fn set_errno(&self, e: i32) {
+        // SAFETY: the thread's own errno, valid while the thread lives.
+        unsafe { *self.errno = e };
     }
     #[inline]
     pub fn me(&self) -> *mut Cr {
@@ -106,6 +114,8 @@ fn init() -> &'static Ctx {
         ready_head: Cell::new(ptr::null_mut()),
         ready_tail: Cell::new(ptr::null_mut()),
         zombie: Cell::new(Stack::none()),
+        // SAFETY: __errno_location has no preconditions.
+        errno: unsafe { libc::__errno_location() },
         picks: Cell::new(crate::core::sched::FAIRNESS),
         timers: UnsafeCell::new(Timers::new()),
         fds: UnsafeCell::new(FdTable::new()),

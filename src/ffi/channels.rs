@@ -115,6 +115,12 @@ pub unsafe extern "C" fn chrecv(ch: c_int, val: *mut c_void, len: usize, deadlin
     single::<false>(ch, val as *mut u8, len, deadline)
 }
 
+// choose() validates ops with one unsigned compare that relies on these.
+const _: () = assert!(CHSEND == 1 && CHRECV == 2);
+
+/// Clauses of a `choose` whose channel lookup is remembered between passes.
+const SEEN: usize = 16;
+
 /// Performs the first of `clauses` that can be done; returns its index with
 /// errno 0 (or the clause's error), or -1.
 ///
@@ -131,6 +137,9 @@ pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadlin
         return errno::fail(libc::EINVAL);
     }
     let n = nclauses as usize;
+    // Halves found by the first pass, kept for the wait (the usual short
+    // lists only; longer ones are looked up again).
+    let mut seen = [core::mem::MaybeUninit::<*mut Half>::uninit(); SEEN];
     // Clauses are checked and tried in order; the first that is malformed,
     // fails or completes decides the result.
     for i in 0..n {
@@ -139,31 +148,40 @@ pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadlin
         let h = match half_of(cx, c.ch) {
             Ok(h) => h,
             Err(e) => {
-                errno::set(e);
+                cx.set_errno(e);
                 return i as c_int;
             }
         };
-        if (c.val.is_null() & (c.len != 0)) | ((c.op != CHSEND) & (c.op != CHRECV)) {
-            errno::set(libc::EINVAL);
+        // CHSEND and CHRECV are 1 and 2: one unsigned compare checks the op.
+        if (c.val.is_null() & (c.len != 0)) | ((c.op as u32).wrapping_sub(1) > 1) {
+            cx.set_errno(libc::EINVAL);
             return i as c_int;
         }
         if let Some(e) = chan::choose_try(cx, h, c.op, c.val as *mut u8, c.len) {
-            errno::set(e);
+            cx.set_errno(e);
             return i as c_int;
+        }
+        if i < SEEN {
+            seen[i].write(h);
         }
     }
     if deadline == 0 {
         return errno::fail(libc::ETIMEDOUT);
     }
     let clause = |i: usize| {
-        // SAFETY: as above; every clause was validated by the loop.
+        // SAFETY: as above; every clause was validated by the loop, which
+        // also filled `seen` for the first SEEN of them.
         let c = unsafe { &*clauses.add(i) };
-        let h = half_of(cx, c.ch).unwrap_or(core::ptr::null_mut());
+        let h = if i < SEEN {
+            unsafe { seen[i].assume_init() }
+        } else {
+            half_of(cx, c.ch).unwrap_or(core::ptr::null_mut())
+        };
         (h, c.op, c.val as *mut u8, c.len)
     };
     match chan::choose_wait(cx, n, deadline, clause) {
         Chosen::Fired(i, e) => {
-            errno::set(e);
+            cx.set_errno(e);
             i
         }
         Chosen::Failed(e) => errno::fail(e),
