@@ -99,6 +99,12 @@ int main(void) {
     /* An empty pipe is writable. */
     CHECK_OK(fdout(p[1], 0));
     CHECK_OK(fdout(p[1], -1));
+    /* ...and stays so: waiting again after a wake-up returns at once (the
+       readiness is a level, not an event to be consumed). */
+    t0 = now();
+    for(int i = 0; i < 3; i++)
+        CHECK_OK(fdout(p[1], now() + 1000));
+    CHECK_QUICK(t0);
     /* A full one is not... */
     CHECK(fill(p[1]) > 0);
     t0 = now();

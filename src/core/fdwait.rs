@@ -3,8 +3,12 @@
 //! Each watched fd carries a generation that is part of its poller token;
 //! `fdclean` bumps it, so events still queued for a closed descriptor (or one
 //! kept alive elsewhere by a dup) can never wake a waiter of a reused number.
-//! Edges that arrive while nobody waits are remembered as "pending" and
-//! confirmed with a zero-timeout poll(2) before being trusted.
+//!
+//! The poller is edge-triggered, while fdin/fdout mean "until ready". So each
+//! direction remembers whether it may be ready (an edge came since it was last
+//! seen not ready). If it may be, a zero-timeout poll(2) decides before
+//! blocking; if it was seen not ready, the next edge is sure to come and the
+//! wait costs no syscall.
 
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
@@ -19,13 +23,14 @@ pub const OUT: u8 = 1;
 struct FdEntry {
     gen: u32,
     registered: bool,
-    /// Edges seen with no waiter, as READABLE | WRITABLE bits.
-    pending: u8,
+    /// Directions that may be ready (READABLE | WRITABLE bits): an edge came,
+    /// or nothing is known yet.
+    may_ready: u8,
     waiters: [*mut Cr; 2],
 }
 
 const EMPTY: FdEntry =
-    FdEntry { gen: 0, registered: false, pending: 0, waiters: [ptr::null_mut(); 2] };
+    FdEntry { gen: 0, registered: false, may_ready: 0, waiters: [ptr::null_mut(); 2] };
 
 pub struct FdTable {
     poller: Option<Backend>,
@@ -92,21 +97,23 @@ impl FdTable {
         }
     }
 
-    /// Readies `fd` for a wait: registers it if new. Ok(false) means the fd
-    /// cannot be polled (a regular file) and is always ready.
-    fn prepare(&mut self, fd: i32) -> Result<bool, i32> {
+    /// Readies `fd` for a wait: registers it if new. Files that cannot be
+    /// polled (regular files) give ENOTSUP, as with the original.
+    fn prepare(&mut self, fd: i32) -> Result<(), i32> {
         let e = self.entry(fd)?;
         if e.registered {
-            return Ok(true);
+            return Ok(());
         }
         let tok = token(fd, e.gen);
         match self.poller()?.add(fd, tok) {
             Ok(()) => {}
-            Err(libc::EPERM) => return Ok(false),
+            Err(libc::EPERM) => return Err(libc::ENOTSUP),
             Err(err) => return Err(err),
         }
-        self.entries[fd as usize].registered = true;
-        Ok(true)
+        let e = &mut self.entries[fd as usize];
+        e.registered = true;
+        e.may_ready = READABLE | WRITABLE;
+        Ok(())
     }
 }
 
@@ -122,23 +129,23 @@ pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
         return libc::EBADF;
     }
     let t = cx.fds();
-    match t.prepare(fd) {
-        Ok(true) => {}
-        Ok(false) => return 0,
-        Err(e) => return e,
+    if let Err(e) = t.prepare(fd) {
+        return e;
     }
     let e = &mut t.entries[fd as usize];
     if !e.waiters[dir as usize].is_null() {
         return libc::EBUSY;
     }
-    if e.pending & bit(dir) != 0 {
-        e.pending &= !bit(dir);
+    // A try-once call always asks the kernel: an edge may be queued in the
+    // poller that we have not collected yet.
+    if e.may_ready & bit(dir) != 0 || deadline == 0 {
         if ready_now(fd, dir) {
             return 0;
         }
+        e.may_ready &= !bit(dir);
     }
     if deadline == 0 {
-        return if ready_now(fd, dir) { 0 } else { libc::ETIMEDOUT };
+        return libc::ETIMEDOUT;
     }
     e.waiters[dir as usize] = me;
     t.waiting += 1;
@@ -163,7 +170,7 @@ pub fn clean(cx: &Ctx, fd: i32) {
         return;
     }
     e.registered = false;
-    e.pending = 0;
+    e.may_ready = 0;
     e.gen = e.gen.wrapping_add(1);
     let waiters = e.waiters;
     if let Some(p) = t.poller.as_mut() {
@@ -200,10 +207,9 @@ pub fn poll(cx: &Ctx, timeout_ms: i32) {
             if bits & bit(dir) == 0 {
                 continue;
             }
+            e.may_ready |= bit(dir);
             let w = e.waiters[dir as usize];
-            if w.is_null() {
-                e.pending |= bit(dir);
-            } else {
+            if !w.is_null() {
                 e.waiters[dir as usize] = ptr::null_mut();
                 *waiting -= 1;
                 // SAFETY: w is a coroutine blocked on this fd.
