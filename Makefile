@@ -14,8 +14,13 @@ CTEST_OK := $(patsubst ctest/%.c,$(BUILD)/ctest/%.ok,$(CTEST_SRC))
 CTEST_CFLAGS := -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -I$(CURDIR)/include
 CTEST_LIBS := -L$(BUILD) -ldill -lpthread -Wl,-rpath,$(BUILD)
 
+# The same tests against the portable sigsetjmp context switch. (-Wclobbered
+# flags values set before sigsetjmp and never changed after: false alarms.)
+FB := $(BUILD)/fallback
+FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
+
 .SECONDARY:
-.PHONY: all lib check test-rust ctest header install bench clean FORCE
+.PHONY: all lib lib-fallback check ctest ctest-fallback header install bench clean
 
 all: lib
 
@@ -28,10 +33,17 @@ lib:
 	@ln -sf $(REAL) $(BUILD)/$(SONAME)
 	@ln -sf $(SONAME) $(BUILD)/libdill.so
 
-check: lib
+check: lib lib-fallback
 	$(CARGO) test --release
-	@rm -f $(BUILD)/ctest/*.ok
-	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest
+	@rm -f $(BUILD)/ctest/*.ok $(FB)/ctest/*.ok
+	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback
+
+lib-fallback:
+	$(CARGO) build --release --features arch-fallback --target-dir target/fallback
+	@mkdir -p $(FB)
+	@cmp -s target/fallback/release/libdill.so $(FB)/$(REAL) || cp target/fallback/release/libdill.so $(FB)/$(REAL)
+	@ln -sf $(REAL) $(FB)/$(SONAME)
+	@ln -sf $(SONAME) $(FB)/libdill.so
 
 # Every ctest/NAME.c is a program that exits 0 on success.
 ctest: $(CTEST_OK)
@@ -39,12 +51,24 @@ ctest: $(CTEST_OK)
 
 $(BUILD)/ctest/%: ctest/%.c ctest/check.h include/libdill.h include/libdillimpl.h $(BUILD)/$(REAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CTEST_CFLAGS) -o $@ $< $(CTEST_LIBS)
+	@$(CC) $(CTEST_CFLAGS) -o $@ $< $(CTEST_LIBS)
 
 $(BUILD)/ctest/%.ok: $(BUILD)/ctest/%
 	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL: $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass: $*"
+
+ctest-fallback: $(FB_OK)
+	@echo "ctest-fallback: $(words $(FB_OK)) C tests passed (sigsetjmp context switch)"
+
+$(FB)/ctest/%: ctest/%.c ctest/check.h include/libdill.h include/libdillimpl.h $(FB)/$(REAL)
+	@mkdir -p $(dir $@)
+	@$(CC) $(CTEST_CFLAGS) -Wno-clobbered -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB)
+
+$(FB)/ctest/%.ok: $(FB)/ctest/%
+	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL (fallback): $*"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass (fallback): $*"
 
 # Regenerates the committed headers from the Rust sources (cbindgen).
 header:

@@ -12,6 +12,12 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=cbindgen-impl.toml");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libdill.so.19");
+    println!("cargo:rerun-if-env-changed=CC");
+
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    if arch != "x86_64" || env::var_os("CARGO_FEATURE_ARCH_FALLBACK").is_some() {
+        build_fallback(&dir, &out);
+    }
 
     let cfg = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
     cbindgen::Builder::new()
@@ -31,4 +37,26 @@ fn main() {
         .generate()
         .expect("generating libdillimpl.h")
         .write_to_file(out.join("libdillimpl.h"));
+}
+
+/// Compiles the sigsetjmp context switch (src/arch/fallback.c) with the
+/// system C compiler into a static library linked into ours.
+fn build_fallback(dir: &std::path::Path, out: &std::path::Path) {
+    use std::process::Command;
+    let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
+    let obj = out.join("fallback.o");
+    let lib = out.join("libdillfallback.a");
+    let ok = Command::new(&cc)
+        .args(["-c", "-O2", "-fPIC", "-o"])
+        .arg(&obj)
+        .arg(dir.join("src/arch/fallback.c"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "compiling src/arch/fallback.c with {cc} failed");
+    let _ = std::fs::remove_file(&lib);
+    let ok = Command::new("ar").arg("crs").arg(&lib).arg(&obj).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "ar failed");
+    println!("cargo:rustc-link-search=native={}", out.display());
+    println!("cargo:rustc-link-lib=static=dillfallback");
 }

@@ -1,15 +1,17 @@
-//! Saving and resuming coroutine contexts.
+//! Saving and resuming coroutine contexts, and the thread's context slot.
 //!
 //! The saved layout is ABI: C code compiled against the header saves contexts
 //! inline (the `go()` macro) and the library resumes them, and the other way
-//! round. See `shared/abi/README.md`.
+//! round. See `shared/abi/README.md`. x86-64 has its own assembly; every other
+//! architecture (and x86-64 built with the `arch-fallback` feature, to keep
+//! that path tested) uses sigsetjmp/siglongjmp.
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "arch-fallback")))]
 mod x86_64;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "arch-fallback")))]
 pub use self::x86_64::{jump, switch, tls_get, tls_set, Regs};
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!(
-    "only x86-64 has a context switch so far; the sigsetjmp fallback is not written yet"
-);
+#[cfg(any(not(target_arch = "x86_64"), feature = "arch-fallback"))]
+mod fallback;
+#[cfg(any(not(target_arch = "x86_64"), feature = "arch-fallback"))]
+pub use self::fallback::{jump, switch, tls_get, tls_set, Regs};
