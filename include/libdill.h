@@ -58,6 +58,8 @@
 #define WS_SIZE 88
 #endif
 
+struct sockaddr;
+
 #define CHSEND 1
 #define CHRECV 2
 
@@ -145,6 +147,10 @@ struct chclause {
   size_t len;
 };
 
+struct ipaddr {
+  char data[32];
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -192,6 +198,27 @@ DILL_EXPORT int hdup(int h);
 DILL_EXPORT int hclose(int h);
 
 DILL_EXPORT int hdone(int h, int64_t deadline);
+
+DILL_EXPORT int ipaddr_local(struct ipaddr *addr, const char *name, int port, int mode);
+
+DILL_EXPORT
+int ipaddr_remote(struct ipaddr *addr,
+                  const char *name,
+                  int port,
+                  int mode,
+                  int64_t deadline);
+
+DILL_EXPORT const char *ipaddr_str(const struct ipaddr *addr, char *ipstr);
+
+DILL_EXPORT int ipaddr_family(const struct ipaddr *addr);
+
+DILL_EXPORT int ipaddr_len(const struct ipaddr *addr);
+
+DILL_EXPORT const struct sockaddr *ipaddr_sockaddr(const struct ipaddr *addr);
+
+DILL_EXPORT int ipaddr_port(const struct ipaddr *addr);
+
+DILL_EXPORT void ipaddr_setport(struct ipaddr *addr, int port);
 
 #ifdef __cplusplus
 }  // extern "C"

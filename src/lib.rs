@@ -6,6 +6,7 @@
 pub mod arch;
 pub mod core;
 pub mod ffi;
+pub mod net;
 
 #[cfg(test)]
 mod headers {

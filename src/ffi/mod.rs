@@ -7,6 +7,7 @@ pub mod coroutines;
 pub mod deadlines;
 pub mod fds;
 pub mod handles;
+pub mod ipaddr;
 
 /// Maps a core result to the C convention.
 #[inline]

@@ -1,0 +1,5 @@
+//! Sockets over the runtime core: addresses, the byte-stream and message
+//! socket interfaces, and the TCP, IPC and UDP protocols.
+
+pub mod ipaddr;
+pub mod resolve;
