@@ -33,6 +33,7 @@ fn main() {
     cbindgen::Builder::new()
         .with_src(dir.join("src/core/hvfs.rs"))
         .with_src(dir.join("src/ffi/handles.rs"))
+        .with_src(dir.join("src/net/vfs.rs"))
         .with_config(cfg)
         .generate()
         .expect("generating libdillimpl.h")

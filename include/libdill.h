@@ -140,6 +140,13 @@ DILL_EXPORT extern volatile void *dill_unoptimisable;
 #define bundle_go_mem(bndl, fn, ptr, len) go_(fn, ptr, len, bndl)
 
 
+struct iolist {
+  void *iol_base;
+  size_t iol_len;
+  struct iolist *iol_next;
+  int iol_rsvd;
+};
+
 struct chclause {
   int op;
   int ch;
@@ -154,6 +161,14 @@ struct ipaddr {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+DILL_EXPORT int bsend(int s, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT int brecv(int s, void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT int bsendl(int s, struct iolist *first, struct iolist *last, int64_t deadline);
+
+DILL_EXPORT int brecvl(int s, struct iolist *first, struct iolist *last, int64_t deadline);
 
 DILL_EXPORT int chmake(int *chv);
 
@@ -219,6 +234,67 @@ DILL_EXPORT const struct sockaddr *ipaddr_sockaddr(const struct ipaddr *addr);
 DILL_EXPORT int ipaddr_port(const struct ipaddr *addr);
 
 DILL_EXPORT void ipaddr_setport(struct ipaddr *addr, int port);
+
+DILL_EXPORT int ipc_listen(const char *addr, int backlog);
+
+DILL_EXPORT int ipc_listen_mem(const char *addr, int backlog, void *mem);
+
+DILL_EXPORT int ipc_accept(int s, int64_t deadline);
+
+DILL_EXPORT int ipc_accept_mem(int s, void *mem, int64_t deadline);
+
+DILL_EXPORT int ipc_connect(const char *addr, int64_t deadline);
+
+DILL_EXPORT int ipc_connect_mem(const char *addr, void *mem, int64_t deadline);
+
+DILL_EXPORT int ipc_close(int s, int64_t deadline);
+
+DILL_EXPORT int ipc_pair(int *s);
+
+DILL_EXPORT int ipc_pair_mem(void *mem, int *s);
+
+DILL_EXPORT int msendl(int s, struct iolist *first, struct iolist *last, int64_t deadline);
+
+DILL_EXPORT ssize_t mrecvl(int s, struct iolist *first, struct iolist *last, int64_t deadline);
+
+DILL_EXPORT int msend(int s, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT ssize_t mrecv(int s, void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT int tcp_listen(struct ipaddr *addr, int backlog);
+
+DILL_EXPORT int tcp_listen_mem(struct ipaddr *addr, int backlog, void *mem);
+
+DILL_EXPORT int tcp_accept(int s, struct ipaddr *addr, int64_t deadline);
+
+DILL_EXPORT int tcp_accept_mem(int s, struct ipaddr *addr, void *mem, int64_t deadline);
+
+DILL_EXPORT int tcp_connect(const struct ipaddr *addr, int64_t deadline);
+
+DILL_EXPORT int tcp_connect_mem(const struct ipaddr *addr, void *mem, int64_t deadline);
+
+DILL_EXPORT int tcp_close(int s, int64_t deadline);
+
+DILL_EXPORT int udp_open(struct ipaddr *local, const struct ipaddr *remote);
+
+DILL_EXPORT int udp_open_mem(struct ipaddr *local, const struct ipaddr *remote, void *mem);
+
+DILL_EXPORT
+int udp_sendl(int s,
+              const struct ipaddr *addr,
+              struct iolist *first,
+              struct iolist *last);
+
+DILL_EXPORT int udp_send(int s, const struct ipaddr *addr, const void *buf, size_t len);
+
+DILL_EXPORT
+ssize_t udp_recvl(int s,
+                  struct ipaddr *addr,
+                  struct iolist *first,
+                  struct iolist *last,
+                  int64_t deadline);
+
+DILL_EXPORT ssize_t udp_recv(int s, struct ipaddr *addr, void *buf, size_t len, int64_t deadline);
 
 #ifdef __cplusplus
 }  // extern "C"

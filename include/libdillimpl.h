@@ -11,9 +11,26 @@ struct hvfs {
   unsigned int refcount;
 };
 
+struct bsock_vfs {
+  int (*bsendl)(struct bsock_vfs *vfs, struct iolist *first, struct iolist *last, int64_t deadline);
+  int (*brecvl)(struct bsock_vfs *vfs, struct iolist *first, struct iolist *last, int64_t deadline);
+};
+
+struct msock_vfs {
+  int (*msendl)(struct msock_vfs *vfs, struct iolist *first, struct iolist *last, int64_t deadline);
+  ssize_t (*mrecvl)(struct msock_vfs *vfs,
+                    struct iolist *first,
+                    struct iolist *last,
+                    int64_t deadline);
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+extern const void *bsock_type;
+
+extern const void *msock_type;
 
 DILL_EXPORT int hmake(struct hvfs *vfs);
 

@@ -162,6 +162,17 @@ pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
     }
 }
 
+/// Like `wait`, for a caller that just got EAGAIN from the fd: it is known
+/// not ready, so the next edge is awaited without asking the kernel first.
+pub fn wait_after_eagain(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
+    if let Some(e) = cx.fds().entries.get_mut(fd.max(0) as usize) {
+        if e.registered {
+            e.may_ready &= !bit(dir);
+        }
+    }
+    wait(cx, fd, dir, deadline)
+}
+
 /// Forgets everything about `fd`; its waiters fail with EBADF.
 pub fn clean(cx: &Ctx, fd: i32) {
     let t = cx.fds();

@@ -2,12 +2,17 @@
 //! 2.6 man pages. They validate arguments, fetch the thread context once and
 //! call the core; failures become -1 (or NULL) with errno.
 
+pub mod bsock;
 pub mod channels;
 pub mod coroutines;
 pub mod deadlines;
 pub mod fds;
 pub mod handles;
 pub mod ipaddr;
+pub mod ipc;
+pub mod msock;
+pub mod tcp;
+pub mod udp;
 
 /// Maps a core result to the C convention.
 #[inline]

@@ -1,0 +1,88 @@
+//! Byte-stream sockets: bsend, brecv, bsendl, brecvl. Our own TCP and IPC
+//! connections are served directly; other handles through the `bsock_vfs`
+//! their `hquery` returns.
+
+use crate::core::{ctx, errno};
+use crate::ffi::handles::hquery;
+use crate::net::iol::iolist;
+use crate::net::stream;
+use crate::net::vfs::{bsock_id, bsock_vfs};
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+fn call(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bool) -> c_int {
+    let cx = ctx::ctx();
+    let Some(vfs) = cx.handles().get(s) else { return errno::fail(libc::EBADF) };
+    if let Some(st) = stream::as_stream(vfs, 0) {
+        // SAFETY: the running coroutine is live.
+        if !unsafe { (*cx.me()).can_block() } {
+            return errno::fail(libc::ECANCELED);
+        }
+        let e = if send {
+            stream::send(cx, st, first, last, deadline)
+        } else {
+            stream::recv(cx, st, first, last, deadline)
+        };
+        return super::status(e);
+    }
+    let b = hquery(s, bsock_id()) as *mut bsock_vfs;
+    if b.is_null() {
+        return -1; // hquery set errno.
+    }
+    // SAFETY: a non-null last is a valid iolist (caller's contract).
+    if first.is_null() || last.is_null() || unsafe { !(*last).iol_next.is_null() } {
+        return errno::fail(libc::EINVAL);
+    }
+    // SAFETY: b is the interface the object handed out; its functions follow it.
+    unsafe {
+        let f = if send { (*b).bsendl } else { (*b).brecvl };
+        match f {
+            Some(f) => f(b, first, last, deadline),
+            None => errno::fail(libc::ENOTSUP),
+        }
+    }
+}
+
+fn single(s: c_int, buf: *mut c_void, len: usize, deadline: i64, send: bool) -> c_int {
+    let mut iol = iolist { iol_base: buf, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 };
+    call(s, &mut iol, &mut iol, deadline, send)
+}
+
+/// Sends `len` bytes; all of them, or fails.
+///
+/// # Safety
+/// `buf` must be `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn bsend(s: c_int, buf: *const c_void, len: usize, deadline: i64) -> c_int {
+    single(s, buf as *mut c_void, len, deadline, true)
+}
+
+/// Receives exactly `len` bytes, or fails.
+///
+/// # Safety
+/// `buf` must be `len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn brecv(s: c_int, buf: *mut c_void, len: usize, deadline: i64) -> c_int {
+    single(s, buf, len, deadline, false)
+}
+
+/// Sends the bytes of the list `first`..`last`.
+///
+/// # Safety
+/// The list and its buffers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn bsendl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    call(s, first, last, deadline, true)
+}
+
+/// Fills the list `first`..`last` (null bases skip bytes).
+///
+/// # Safety
+/// The list and its buffers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn brecvl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    if first.is_null() || last.is_null() {
+        return errno::fail(libc::EINVAL);
+    }
+    call(s, first, last, deadline, false)
+}

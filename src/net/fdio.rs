@@ -1,0 +1,210 @@
+//! Byte streams over non-blocking sockets: the syscall loops shared by TCP
+//! and IPC (and the socket set-up shared by all protocols).
+//!
+//! Every loop tries the syscall first and waits only after EAGAIN, so a
+//! ready socket costs exactly one syscall. Loops that keep making progress
+//! still look at the clock: an expired deadline ends them with ETIMEDOUT
+//! even while the peer keeps the socket busy.
+
+use crate::core::clock::now_ms;
+use crate::core::ctx::Ctx;
+use crate::core::errno;
+use crate::core::fdwait::{self, IN, OUT};
+use crate::net::iol::{iolist, Cursor};
+use core::ffi::c_void;
+use core::ptr;
+
+/// iovecs handed to one sendmsg/recvmsg; longer lists take more calls.
+const IOV_MAX: usize = 64;
+
+/// Receive buffer of a stream socket: small reads are served from it.
+pub struct RxBuf<'a> {
+    pub data: &'a mut [u8],
+    pub pos: &'a mut u32,
+    pub len: &'a mut u32,
+}
+
+fn expired(deadline: i64) -> bool {
+    deadline > 0 && now_ms() >= deadline
+}
+
+/// Maps a send/recv failure: EPIPE from the kernel means the peer reset.
+fn io_err() -> i32 {
+    match errno::get() {
+        libc::EPIPE => libc::ECONNRESET,
+        e => e,
+    }
+}
+
+/// A new non-blocking, close-on-exec socket.
+pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
+    // SAFETY: plain syscall.
+    let fd = unsafe { libc::socket(family, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 { Err(errno::get()) } else { Ok(fd) }
+}
+
+/// Closes an fd the runtime may have waited on.
+pub fn close(cx: &Ctx, fd: i32) {
+    fdwait::clean(cx, fd);
+    // SAFETY: the caller owns fd.
+    unsafe { libc::close(fd) };
+}
+
+/// Connects `fd` to `sa`, waiting for the handshake within `deadline`.
+pub fn connect(cx: &Ctx, fd: i32, sa: *const libc::sockaddr, len: u32, deadline: i64) -> Result<(), i32> {
+    // SAFETY: sa points to len bytes of address (caller's contract).
+    if unsafe { libc::connect(fd, sa, len) } == 0 {
+        return Ok(());
+    }
+    let e = errno::get();
+    if e != libc::EINPROGRESS {
+        return Err(e);
+    }
+    match fdwait::wait_after_eagain(cx, fd, OUT, deadline) {
+        0 => {}
+        e => return Err(e),
+    }
+    let mut err: i32 = 0;
+    let mut sz = core::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: err and sz are valid out-parameters.
+    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, &mut err as *mut i32 as *mut c_void, &mut sz) };
+    if rc != 0 {
+        return Err(errno::get());
+    }
+    if err != 0 { Err(err) } else { Ok(()) }
+}
+
+/// Accepts a connection on listening `fd`; the peer's address goes into
+/// `sa`/`len` if given.
+pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::socklen_t, deadline: i64) -> Result<i32, i32> {
+    loop {
+        // SAFETY: sa/len are null or valid out-parameters.
+        let s = unsafe { libc::accept4(fd, sa, len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
+        if s >= 0 {
+            return Ok(s);
+        }
+        match errno::get() {
+            libc::ECONNABORTED => continue, // That one is gone; take the next.
+            libc::EAGAIN => {}
+            e => return Err(e),
+        }
+        match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
+            0 => {}
+            e => return Err(e),
+        }
+    }
+}
+
+/// Sends the whole list (already checked). One sendmsg per 64 pieces when
+/// the socket keeps up.
+pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), i32> {
+    let mut cur = Cursor::new(first);
+    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let mut waited = true;
+    while !cur.done() {
+        if !waited && expired(deadline) {
+            return Err(libc::ETIMEDOUT);
+        }
+        let (n, _) = cur.iovecs(&mut iov, false);
+        // SAFETY: all-zero is a valid msghdr; iov holds n valid entries.
+        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+        hdr.msg_iov = iov.as_mut_ptr();
+        hdr.msg_iovlen = n;
+        // SAFETY: hdr describes the caller's buffers.
+        let sz = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
+        if sz >= 0 {
+            cur.advance(sz as usize);
+            waited = false;
+            continue;
+        }
+        if errno::get() != libc::EAGAIN {
+            return Err(io_err());
+        }
+        match fdwait::wait_after_eagain(cx, fd, OUT, deadline) {
+            0 => waited = true,
+            e => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One recv into `buf`: Ok(n > 0), Err(EPIPE) at end of stream, Err(EAGAIN).
+fn recv_once(fd: i32, buf: *mut u8, len: usize) -> Result<usize, i32> {
+    // SAFETY: buf has len writable bytes.
+    let sz = unsafe { libc::recv(fd, buf as *mut c_void, len, 0) };
+    match sz {
+        0 => Err(libc::EPIPE),
+        n if n > 0 => Ok(n as usize),
+        _ => Err(io_err()),
+    }
+}
+
+/// Copies buffered bytes into the list (skip pieces just consume them).
+fn drain_rx(rx: &mut RxBuf, cur: &mut Cursor) {
+    while !cur.done() && *rx.pos < *rx.len {
+        let (base, left) = cur.piece();
+        let avail = (*rx.len - *rx.pos) as usize;
+        let k = left.min(avail);
+        if !base.is_null() {
+            // SAFETY: base has `left` writable bytes; the source is in rx.data.
+            unsafe { ptr::copy_nonoverlapping(rx.data.as_ptr().add(*rx.pos as usize), base, k) };
+        }
+        *rx.pos += k as u32;
+        cur.advance(k);
+    }
+}
+
+/// Receives exactly the list's length (already checked). Small requests go
+/// through the receive buffer, large ones straight into the caller's memory.
+/// A list pointer of null means: read and drop everything until the end of
+/// the stream (which is then reported as EPIPE).
+pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64) -> Result<(), i32> {
+    let drop_all = first.is_null();
+    let mut cur = Cursor::new(first);
+    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let mut waited = true;
+    loop {
+        if drop_all {
+            *rx.pos = 0;
+            *rx.len = 0;
+        } else {
+            drain_rx(rx, &mut cur);
+            if cur.done() {
+                return Ok(());
+            }
+        }
+        if !waited && expired(deadline) {
+            return Err(libc::ETIMEDOUT);
+        }
+        // Large contiguous requests skip the buffer copy.
+        let (n, bytes) = if drop_all { (0, 0) } else { cur.iovecs(&mut iov, true) };
+        let got = if n > 0 && bytes >= rx.data.len() {
+            // SAFETY: all-zero is a valid msghdr; iov holds n valid entries.
+            let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+            hdr.msg_iov = iov.as_mut_ptr();
+            hdr.msg_iovlen = n;
+            // SAFETY: hdr describes the caller's buffers.
+            match unsafe { libc::recvmsg(fd, &mut hdr, 0) } {
+                0 => Err(libc::EPIPE),
+                sz if sz > 0 => {
+                    cur.advance(sz as usize);
+                    Ok(())
+                }
+                _ => Err(io_err()),
+            }
+        } else {
+            recv_once(fd, rx.data.as_mut_ptr(), rx.data.len()).map(|k| {
+                *rx.pos = 0;
+                *rx.len = k as u32;
+            })
+        };
+        match got {
+            Ok(()) => waited = false,
+            Err(libc::EAGAIN) => match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
+                0 => waited = true,
+                e => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! `struct iolist`: the scatter/gather lists of the socket calls, and a
+//! cursor that walks one without allocating.
+
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+/// Layout is ABI.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct iolist {
+    pub iol_base: *mut c_void,
+    pub iol_len: usize,
+    pub iol_next: *mut iolist,
+    pub iol_rsvd: c_int,
+}
+
+/// Checks that `first`..`last` is a well-formed list: `last` ends it, it is
+/// reachable from `first`, there is no loop and every `iol_rsvd` is 0.
+/// Returns the total length. Loops are found by marking `iol_rsvd` while
+/// walking; the marks are removed before returning.
+///
+/// # Safety
+/// Every node reachable from `first` must be a valid, writable iolist.
+pub unsafe fn check(first: *mut iolist, last: *mut iolist) -> Result<usize, i32> {
+    if first.is_null() || last.is_null() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: per the contract, every reachable node is valid.
+    unsafe {
+        if !(*last).iol_next.is_null() {
+            return Err(libc::EINVAL);
+        }
+        let mut total = 0usize;
+        let mut ok = true;
+        let mut marked = 0usize;
+        let mut it = first;
+        while !it.is_null() {
+            if (*it).iol_rsvd != 0 || ((*it).iol_next.is_null() && it != last) {
+                ok = false;
+                break;
+            }
+            (*it).iol_rsvd = 1;
+            marked += 1;
+            total = total.saturating_add((*it).iol_len);
+            it = (*it).iol_next;
+        }
+        // Unmark exactly the nodes we marked: the first `marked` ones.
+        let mut m = first;
+        for _ in 0..marked {
+            (*m).iol_rsvd = 0;
+            m = (*m).iol_next;
+        }
+        if ok { Ok(total) } else { Err(libc::EINVAL) }
+    }
+}
+
+/// A position in a checked list: the current node and the bytes of it
+/// already done.
+pub struct Cursor {
+    node: *mut iolist,
+    off: usize,
+}
+
+impl Cursor {
+    pub fn new(first: *mut iolist) -> Cursor {
+        let mut c = Cursor { node: first, off: 0 };
+        c.skip_empty();
+        c
+    }
+
+    fn skip_empty(&mut self) {
+        // SAFETY: nodes of a checked list are valid.
+        unsafe {
+            while !self.node.is_null() && self.off >= (*self.node).iol_len {
+                self.node = (*self.node).iol_next;
+                self.off = 0;
+            }
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.node.is_null()
+    }
+
+    /// The current piece: its address (null for "skip these bytes") and
+    /// the length left in it.
+    pub fn piece(&self) -> (*mut u8, usize) {
+        // SAFETY: not done, so node is a valid node with off < len.
+        unsafe {
+            let n = &*self.node;
+            let base = if n.iol_base.is_null() { ptr::null_mut() } else { (n.iol_base as *mut u8).add(self.off) };
+            (base, n.iol_len - self.off)
+        }
+    }
+
+    /// Moves past `n` bytes.
+    pub fn advance(&mut self, mut n: usize) {
+        while n > 0 && !self.node.is_null() {
+            let (_, left) = self.piece();
+            let k = left.min(n);
+            self.off += k;
+            n -= k;
+            self.skip_empty();
+        }
+    }
+
+    /// Fills `iov` with the pieces from here on (at most its length); stops
+    /// at a skip piece (null base) when `stop_at_skip`. Returns the count and
+    /// the bytes covered.
+    pub fn iovecs(&self, iov: &mut [libc::iovec], stop_at_skip: bool) -> (usize, usize) {
+        let mut c = Cursor { node: self.node, off: self.off };
+        let (mut n, mut bytes) = (0, 0);
+        while n < iov.len() && !c.done() {
+            let (base, len) = c.piece();
+            if base.is_null() && stop_at_skip {
+                break;
+            }
+            iov[n] = libc::iovec { iov_base: base as *mut c_void, iov_len: len };
+            n += 1;
+            bytes += len;
+            c.node = unsafe { (*c.node).iol_next };
+            c.off = 0;
+            c.skip_empty();
+        }
+        (n, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(base: *mut u8, len: usize) -> iolist {
+        iolist { iol_base: base as *mut c_void, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 }
+    }
+
+    #[test]
+    fn check_accepts_lists_and_rejects_malformed_ones_leaving_them_intact() {
+        let mut a = node(ptr::null_mut(), 3);
+        let mut b = node(ptr::null_mut(), 4);
+        let mut c = node(ptr::null_mut(), 5);
+        a.iol_next = &mut b;
+        b.iol_next = &mut c;
+        unsafe {
+            assert_eq!(check(&mut a, &mut c), Ok(12));
+            assert_eq!((a.iol_rsvd, b.iol_rsvd, c.iol_rsvd), (0, 0, 0));
+            // last is not the end of the list.
+            assert_eq!(check(&mut a, &mut b), Err(libc::EINVAL));
+            // last not in the list.
+            let mut d = node(ptr::null_mut(), 1);
+            assert_eq!(check(&mut a, &mut d), Err(libc::EINVAL));
+            // reserved field set.
+            b.iol_rsvd = 7;
+            assert_eq!(check(&mut a, &mut c), Err(libc::EINVAL));
+            assert_eq!((a.iol_rsvd, b.iol_rsvd, c.iol_rsvd), (0, 7, 0));
+            b.iol_rsvd = 0;
+            // a loop (c -> a), with last = b whose next is not null anyway,
+            // and a loop not passing through last.
+            c.iol_next = &mut a;
+            assert_eq!(check(&mut a, &mut d), Err(libc::EINVAL));
+            assert_eq!((a.iol_rsvd, b.iol_rsvd, c.iol_rsvd), (0, 0, 0));
+            assert_eq!(check(ptr::null_mut(), &mut d), Err(libc::EINVAL));
+        }
+    }
+
+    #[test]
+    fn cursor_walks_pieces_and_skips_empty_ones() {
+        let mut buf = [0u8; 10];
+        let mut a = node(buf.as_mut_ptr(), 4);
+        let mut e = node(buf.as_mut_ptr(), 0);
+        let mut b = node(ptr::null_mut(), 6);
+        a.iol_next = &mut e;
+        e.iol_next = &mut b;
+        let mut c = Cursor::new(&mut a);
+        let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; 4];
+        assert_eq!(c.iovecs(&mut iov, true), (1, 4));
+        assert_eq!(c.iovecs(&mut iov, false), (2, 10));
+        c.advance(5);
+        assert_eq!(c.piece(), (ptr::null_mut(), 5));
+        c.advance(5);
+        assert!(c.done());
+    }
+}

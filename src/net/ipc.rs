@@ -1,0 +1,98 @@
+//! IPC: UNIX-domain stream sockets named by filesystem paths.
+
+use crate::core::ctx::Ctx;
+use crate::net::fdio;
+use crate::net::listener;
+use crate::net::stream::{self, IPC};
+use core::ffi::{c_char, c_int, c_void, CStr};
+
+/// The sockaddr for `path`: EINVAL for NULL, ENAMETOOLONG if it does not fit.
+fn resolve(path: *const c_char) -> Result<libc::sockaddr_un, i32> {
+    if path.is_null() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: non-null paths are C strings (caller's contract).
+    let p = unsafe { CStr::from_ptr(path) }.to_bytes();
+    // SAFETY: all-zero is a valid sockaddr_un.
+    let mut su: libc::sockaddr_un = unsafe { core::mem::zeroed() };
+    if p.len() >= su.sun_path.len() {
+        return Err(libc::ENAMETOOLONG);
+    }
+    su.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, &s) in su.sun_path.iter_mut().zip(p) {
+        *d = s as c_char;
+    }
+    Ok(su)
+}
+
+const SU_LEN: u32 = core::mem::size_of::<libc::sockaddr_un>() as u32;
+
+pub fn listen(cx: &Ctx, path: *const c_char, backlog: c_int, mem: *mut c_void) -> Result<c_int, i32> {
+    let su = resolve(path)?;
+    let fd = fdio::socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
+    let r = (|| {
+        // SAFETY: su is a valid sockaddr_un.
+        if unsafe { libc::bind(fd, &su as *const _ as *const libc::sockaddr, SU_LEN) } < 0 {
+            return Err(crate::core::errno::get());
+        }
+        // SAFETY: plain syscall.
+        if unsafe { libc::listen(fd, backlog) } < 0 {
+            return Err(crate::core::errno::get());
+        }
+        listener::create(cx, fd, IPC, mem)
+    })();
+    if r.is_err() {
+        fdio::close(cx, fd);
+    }
+    r
+}
+
+pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+    // SAFETY: l is a live listener.
+    let lfd = unsafe { (*l).fd };
+    let fd = fdio::accept(cx, lfd, core::ptr::null_mut(), core::ptr::null_mut(), deadline)?;
+    stream::create(cx, fd, IPC, mem).inspect_err(|_| fdio::close(cx, fd))
+}
+
+pub fn connect(cx: &Ctx, path: *const c_char, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+    let su = resolve(path)?;
+    let fd = fdio::socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
+    let r = fdio::connect(cx, fd, &su as *const _ as *const libc::sockaddr, SU_LEN, deadline)
+        .and_then(|()| stream::create(cx, fd, IPC, mem));
+    if r.is_err() {
+        fdio::close(cx, fd);
+    }
+    r
+}
+
+/// Two connected streams; `mem` (if not null) holds both, IPC_SIZE each.
+pub fn pair(cx: &Ctx, mem: *mut c_void) -> Result<[c_int; 2], i32> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds has room for two descriptors.
+    let rc = unsafe {
+        libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+    };
+    if rc < 0 {
+        return Err(crate::core::errno::get());
+    }
+    let mem1 = if mem.is_null() { mem } else { (mem as *mut u8).wrapping_add(IPC_SIZE) as *mut c_void };
+    let h0 = match stream::create(cx, fds[0], IPC, mem) {
+        Ok(h) => h,
+        Err(e) => {
+            fdio::close(cx, fds[0]);
+            fdio::close(cx, fds[1]);
+            return Err(e);
+        }
+    };
+    match stream::create(cx, fds[1], IPC, mem1) {
+        Ok(h1) => Ok([h0, h1]),
+        Err(e) => {
+            let _ = crate::core::handles::close(cx, h0);
+            fdio::close(cx, fds[1]);
+            Err(e)
+        }
+    }
+}
+
+/// Bytes each object of a pair takes in caller memory.
+pub const IPC_SIZE: usize = 2080;

@@ -1,0 +1,260 @@
+//! Connected byte-stream sockets (TCP and IPC connections): one object in
+//! TCP_SIZE / IPC_SIZE bytes, holding the fd, the half-close and error
+//! state, and a receive buffer for small reads.
+
+use crate::core::ctx::{self, Ctx};
+use crate::core::errno;
+use crate::core::handles;
+use crate::core::hvfs::hvfs;
+use crate::net::fdio::{self, RxBuf};
+use crate::net::iol::{self, iolist};
+use crate::net::vfs::{bsock_id, bsock_vfs};
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+/// Bytes of the receive buffer: what is left of TCP_SIZE/IPC_SIZE (2080).
+pub const RX: usize = 2016;
+
+pub const TCP: u8 = 1;
+pub const IPC: u8 = 2;
+
+const INDONE: u8 = 1;
+const OUTDONE: u8 = 2;
+const INERR: u8 = 4;
+const OUTERR: u8 = 8;
+
+#[repr(C)]
+pub struct Stream {
+    hvfs: hvfs,
+    bvfs: bsock_vfs,
+    pub fd: c_int,
+    kind: u8,
+    flags: u8,
+    mem: bool,
+    _pad: u8,
+    rx_pos: u32,
+    rx_len: u32,
+    rx: [u8; RX],
+}
+
+const _: () = assert!(core::mem::size_of::<Stream>() <= 2080);
+
+static TCP_ID: u8 = 0;
+static IPC_ID: u8 = 0;
+
+/// Type ids answered by `hquery` for TCP and IPC connections.
+pub fn tcp_id() -> *const c_void {
+    &TCP_ID as *const u8 as *const c_void
+}
+pub fn ipc_id() -> *const c_void {
+    &IPC_ID as *const u8 as *const c_void
+}
+
+unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
+    let s = vfs as *mut Stream;
+    // SAFETY: vfs is the first field of a live Stream.
+    let kind = unsafe { (*s).kind };
+    if t == bsock_id() {
+        // SAFETY: as above.
+        return unsafe { ptr::addr_of_mut!((*s).bvfs) } as *mut c_void;
+    }
+    if (t == tcp_id() && kind == TCP) || (t == ipc_id() && kind == IPC) {
+        return s as *mut c_void;
+    }
+    errno::set(libc::ENOTSUP);
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
+    close_now(ctx::ctx(), vfs as *mut Stream);
+}
+
+unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> c_int {
+    match done(vfs as *mut Stream) {
+        0 => 0,
+        e => errno::fail(e),
+    }
+}
+
+/// The Stream of a `bsock_vfs` handed out by `hquery`.
+fn from_bvfs(b: *mut bsock_vfs) -> *mut Stream {
+    (b as *mut u8).wrapping_sub(core::mem::offset_of!(Stream, bvfs)) as *mut Stream
+}
+
+unsafe extern "C" fn bvfs_send(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    match send(ctx::ctx(), from_bvfs(b), first, last, deadline) {
+        0 => 0,
+        e => errno::fail(e),
+    }
+}
+
+unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    match recv(ctx::ctx(), from_bvfs(b), first, last, deadline) {
+        0 => 0,
+        e => errno::fail(e),
+    }
+}
+
+/// Our stream behind `vfs`, of kind `kind` (0: either).
+#[inline]
+pub fn as_stream(vfs: *mut hvfs, kind: u8) -> Option<*mut Stream> {
+    // SAFETY: vfs is a live object behind a handle.
+    let q = unsafe { (*vfs).query };
+    match q {
+        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => {
+            let s = vfs as *mut Stream;
+            // SAFETY: it is one of our streams.
+            if kind == 0 || unsafe { (*s).kind } == kind { Some(s) } else { None }
+        }
+        _ => None,
+    }
+}
+
+/// Wraps connected `fd` in a stream object (in `mem`, or allocated) with a
+/// handle. On failure the fd is left to the caller.
+pub fn create(cx: &Ctx, fd: c_int, kind: u8, mem: *mut c_void) -> Result<c_int, i32> {
+    let s = if mem.is_null() {
+        // SAFETY: plain allocation, checked below.
+        unsafe { libc::malloc(core::mem::size_of::<Stream>()) as *mut Stream }
+    } else {
+        mem as *mut Stream
+    };
+    if s.is_null() {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: s has room for a Stream; the buffer contents need no init.
+    unsafe {
+        ptr::addr_of_mut!((*s).hvfs).write(hvfs {
+            query: Some(vfs_query),
+            close: Some(vfs_close),
+            done: Some(vfs_done),
+            refcount: 0,
+        });
+        ptr::addr_of_mut!((*s).bvfs).write(bsock_vfs { bsendl: Some(bvfs_send), brecvl: Some(bvfs_recv) });
+        (*s).fd = fd;
+        (*s).kind = kind;
+        (*s).flags = 0;
+        (*s).mem = !mem.is_null();
+        (*s).rx_pos = 0;
+        (*s).rx_len = 0;
+    }
+    // SAFETY: hvfs is the first field.
+    match handles::make(cx, s as *mut hvfs) {
+        Ok(h) => Ok(h),
+        Err(e) => {
+            if mem.is_null() {
+                // SAFETY: allocated above, not referenced anywhere.
+                unsafe { libc::free(s as *mut c_void) };
+            }
+            Err(e)
+        }
+    }
+}
+
+/// bsendl on our stream. Returns 0 or an errno.
+pub fn send(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // SAFETY: s is a live stream.
+    let st = unsafe { &mut *s };
+    if st.flags & OUTDONE != 0 {
+        return libc::EPIPE;
+    }
+    if st.flags & OUTERR != 0 {
+        return libc::ECONNRESET;
+    }
+    // SAFETY: the caller's list (C contract).
+    if let Err(e) = unsafe { iol::check(first, last) } {
+        return e;
+    }
+    match fdio::send(cx, st.fd, first, deadline) {
+        Ok(()) => 0,
+        Err(e) => {
+            st.flags |= OUTERR;
+            e
+        }
+    }
+}
+
+/// brecvl on our stream; a null list drops everything up to the end of the
+/// stream (what an orderly close does). Returns 0 or an errno.
+pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // SAFETY: s is a live stream.
+    let st = unsafe { &mut *s };
+    if st.flags & INDONE != 0 {
+        return libc::EPIPE;
+    }
+    if st.flags & INERR != 0 {
+        return libc::ECONNRESET;
+    }
+    if !(first.is_null() && last.is_null()) {
+        // SAFETY: the caller's list (C contract).
+        if let Err(e) = unsafe { iol::check(first, last) } {
+            return e;
+        }
+    }
+    let mut rx = RxBuf { data: &mut st.rx, pos: &mut st.rx_pos, len: &mut st.rx_len };
+    match fdio::recv(cx, st.fd, &mut rx, first, deadline) {
+        Ok(()) => 0,
+        Err(e) => {
+            st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
+            e
+        }
+    }
+}
+
+/// hdone: our side sends no more (FIN). Returns 0 or an errno.
+pub fn done(s: *mut Stream) -> i32 {
+    // SAFETY: s is a live stream.
+    let st = unsafe { &mut *s };
+    if st.flags & OUTDONE != 0 {
+        return libc::EPIPE;
+    }
+    if st.flags & OUTERR != 0 {
+        return libc::ECONNRESET;
+    }
+    // SAFETY: plain syscall on our fd.
+    if unsafe { libc::shutdown(st.fd, libc::SHUT_WR) } < 0 {
+        let e = errno::get();
+        st.flags |= OUTERR;
+        return match e {
+            libc::ENOTCONN => libc::ECONNRESET,
+            libc::ENOBUFS => libc::ENOMEM,
+            e => e,
+        };
+    }
+    st.flags |= OUTDONE;
+    0
+}
+
+/// Closes at once: the fd goes, pending data may be lost.
+pub fn close_now(cx: &Ctx, s: *mut Stream) {
+    // SAFETY: s is a live stream nobody uses any more.
+    unsafe {
+        fdio::close(cx, (*s).fd);
+        if !(*s).mem {
+            libc::free(s as *mut c_void);
+        }
+    }
+}
+
+/// tcp_close/ipc_close on a connection: sends FIN, then reads (and drops)
+/// until the peer's FIN within `deadline`; the socket is closed in any case.
+/// Returns 0 or an errno.
+pub fn close_orderly(cx: &Ctx, s: *mut Stream, deadline: i64) -> i32 {
+    // SAFETY: s is a live stream.
+    let flags = unsafe { (*s).flags };
+    let mut err = 0;
+    if flags & (INERR | OUTERR) != 0 {
+        err = libc::ECONNRESET;
+    } else if flags & OUTDONE == 0 {
+        err = done(s);
+    }
+    if err == 0 {
+        err = match recv(cx, s, ptr::null_mut(), ptr::null_mut(), deadline) {
+            libc::EPIPE => 0,
+            0 => 0,
+            e => e,
+        };
+    }
+    close_now(cx, s);
+    err
+}

@@ -1,0 +1,225 @@
+//! UDP: one datagram per message, in UDP_SIZE bytes of object.
+
+use crate::core::ctx::{self, Ctx};
+use crate::core::errno;
+use crate::core::fdwait::{self, IN};
+use crate::core::handles;
+use crate::core::hvfs::hvfs;
+use crate::net::fdio;
+use crate::net::iol::{self, iolist, Cursor};
+use crate::net::ipaddr::ipaddr;
+use crate::net::vfs::{msock_id, msock_vfs};
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+/// Pieces one datagram may be gathered from or scattered to.
+const IOV_MAX: usize = 64;
+
+#[repr(C)]
+pub struct Udp {
+    hvfs: hvfs,
+    mvfs: msock_vfs,
+    fd: c_int,
+    has_remote: bool,
+    mem: bool,
+    _pad: [u8; 2],
+    remote: ipaddr,
+}
+
+const _: () = assert!(core::mem::size_of::<Udp>() <= 88);
+
+static UDP_ID: u8 = 0;
+
+unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
+    let u = vfs as *mut Udp;
+    if t == msock_id() {
+        // SAFETY: vfs is the first field of a live Udp.
+        return unsafe { ptr::addr_of_mut!((*u).mvfs) } as *mut c_void;
+    }
+    if t == &UDP_ID as *const u8 as *const c_void {
+        return u as *mut c_void;
+    }
+    errno::set(libc::ENOTSUP);
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
+    let u = vfs as *mut Udp;
+    // SAFETY: a live Udp whose last handle is gone.
+    unsafe {
+        fdio::close(ctx::ctx(), (*u).fd);
+        if !(*u).mem {
+            libc::free(u as *mut c_void);
+        }
+    }
+}
+
+fn from_mvfs(m: *mut msock_vfs) -> *mut Udp {
+    (m as *mut u8).wrapping_sub(core::mem::offset_of!(Udp, mvfs)) as *mut Udp
+}
+
+unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, _deadline: i64) -> c_int {
+    match send(from_mvfs(m), ptr::null(), first, last) {
+        Ok(()) => 0,
+        Err(e) => errno::fail(e),
+    }
+}
+
+unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
+    match recv(ctx::ctx(), from_mvfs(m), ptr::null_mut(), first, last, deadline) {
+        Ok(n) => n as libc::ssize_t,
+        Err(e) => errno::fail(e) as libc::ssize_t,
+    }
+}
+
+/// Our UDP socket behind `vfs`.
+pub fn as_udp(vfs: *mut hvfs) -> Option<*mut Udp> {
+    // SAFETY: vfs is a live object behind a handle.
+    let q = unsafe { (*vfs).query };
+    match q {
+        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => Some(vfs as *mut Udp),
+        _ => None,
+    }
+}
+
+/// A UDP socket bound to `local` (if given; a port of 0 is replaced by the
+/// one picked) sending to `remote` by default (if given).
+pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void) -> Result<c_int, i32> {
+    // SAFETY: non-null addresses are readable (caller's contract).
+    let (l, r) = unsafe { (local.as_mut(), remote.as_ref()) };
+    if let (Some(l), Some(r)) = (&l, r) {
+        if l.family() != r.family() {
+            return Err(libc::EINVAL);
+        }
+    }
+    let family = r.map(|r| r.family()).or(l.as_ref().map(|l| l.family())).unwrap_or(libc::AF_INET);
+    let fd = fdio::socket(family, libc::SOCK_DGRAM)?;
+    let res = (|| {
+        if let Some(l) = l {
+            // SAFETY: the sockaddr inside `l` is l.len() bytes.
+            if unsafe { libc::bind(fd, l.data.as_ptr() as *const libc::sockaddr, l.len() as u32) } < 0 {
+                return Err(errno::get());
+            }
+            if l.port() == 0 {
+                let mut bound = ipaddr::zeroed();
+                let mut len = 32 as libc::socklen_t;
+                // SAFETY: bound has 32 writable bytes.
+                if unsafe { libc::getsockname(fd, bound.data.as_mut_ptr() as *mut libc::sockaddr, &mut len) } < 0 {
+                    return Err(errno::get());
+                }
+                l.set_port(bound.port());
+            }
+        }
+        let u = if mem.is_null() {
+            // SAFETY: plain allocation, checked below.
+            unsafe { libc::malloc(core::mem::size_of::<Udp>()) as *mut Udp }
+        } else {
+            mem as *mut Udp
+        };
+        if u.is_null() {
+            return Err(libc::ENOMEM);
+        }
+        let mut rem = ipaddr::zeroed();
+        if let Some(r) = r {
+            rem.data = r.data;
+        }
+        // SAFETY: u has room for a Udp.
+        unsafe {
+            u.write(Udp {
+                hvfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: None, refcount: 0 },
+                mvfs: msock_vfs { msendl: Some(mvfs_send), mrecvl: Some(mvfs_recv) },
+                fd,
+                has_remote: r.is_some(),
+                mem: !mem.is_null(),
+                _pad: [0; 2],
+                remote: rem,
+            })
+        };
+        handles::make(cx, u as *mut hvfs).inspect_err(|_| {
+            if mem.is_null() {
+                // SAFETY: allocated above, not referenced anywhere.
+                unsafe { libc::free(u as *mut c_void) };
+            }
+        })
+    })();
+    if res.is_err() {
+        fdio::close(cx, fd);
+    }
+    res
+}
+
+/// Sends one datagram to `addr` (or the default remote). Never blocks: a
+/// datagram the kernel cannot queue now is dropped, as UDP may.
+pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iolist) -> Result<(), i32> {
+    // SAFETY: u is a live socket; addr null or readable.
+    let u = unsafe { &mut *u };
+    let dst = match unsafe { addr.as_ref() } {
+        Some(a) => a,
+        None if u.has_remote => &u.remote,
+        None => return Err(libc::EINVAL),
+    };
+    // SAFETY: the caller's list (C contract).
+    unsafe { iol::check(first, last) }?;
+    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let cur = Cursor::new(first);
+    let (n, _) = cur.iovecs(&mut iov, false);
+    let mut rest = Cursor::new(first);
+    rest.advance(iov[..n].iter().map(|v| v.iov_len).sum());
+    if !rest.done() {
+        return Err(libc::EMSGSIZE); // More pieces than one datagram may have.
+    }
+    // SAFETY: all-zero is a valid msghdr.
+    let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+    hdr.msg_name = dst.data.as_ptr() as *mut c_void;
+    hdr.msg_namelen = dst.len() as u32;
+    hdr.msg_iov = iov.as_mut_ptr();
+    hdr.msg_iovlen = n;
+    // SAFETY: hdr describes the destination and the caller's buffers.
+    if unsafe { libc::sendmsg(u.fd, &hdr, libc::MSG_NOSIGNAL) } >= 0 {
+        return Ok(());
+    }
+    match errno::get() {
+        libc::EAGAIN => Ok(()),
+        e => Err(e),
+    }
+}
+
+/// Receives one datagram into the list; its sender goes to `addr` if not
+/// null. EMSGSIZE if it did not fit (it is consumed all the same).
+pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
+    // SAFETY: u is a live socket.
+    let fd = unsafe { (*u).fd };
+    // SAFETY: the caller's list (C contract).
+    unsafe { iol::check(first, last) }?;
+    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let (n, _) = Cursor::new(first).iovecs(&mut iov, false);
+    let mut from = ipaddr::zeroed();
+    loop {
+        // SAFETY: all-zero is a valid msghdr.
+        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+        hdr.msg_name = from.data.as_mut_ptr() as *mut c_void;
+        hdr.msg_namelen = 32;
+        hdr.msg_iov = iov.as_mut_ptr();
+        hdr.msg_iovlen = n;
+        // SAFETY: hdr describes our address buffer and the caller's buffers.
+        let sz = unsafe { libc::recvmsg(fd, &mut hdr, 0) };
+        if sz >= 0 {
+            if !addr.is_null() {
+                // SAFETY: addr is writable (caller's contract).
+                unsafe { addr.write(ipaddr::from_sockaddr(from.data.as_ptr() as *const libc::sockaddr, hdr.msg_namelen as usize)) };
+            }
+            if hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                return Err(libc::EMSGSIZE);
+            }
+            return Ok(sz as usize);
+        }
+        match errno::get() {
+            libc::EAGAIN => {}
+            e => return Err(e),
+        }
+        match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
+            0 => {}
+            e => return Err(e),
+        }
+    }
+}
