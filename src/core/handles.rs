@@ -7,6 +7,8 @@ use core::ptr;
 
 const IN_USE: i32 = -2;
 const END: i32 = -1;
+/// Being closed: no longer usable, not yet free for reuse.
+const CLOSING: i32 = -3;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -56,12 +58,31 @@ impl Handles {
 
     /// Frees handle `h` (which must be in use) and returns its object.
     pub fn remove(&mut self, h: i32) -> Option<*mut hvfs> {
+        let vfs = self.begin_remove(h)?;
+        self.end_remove(h);
+        Some(vfs)
+    }
+
+    /// First half of `remove`: `h` stops naming its object (lookups fail)
+    /// but is not reused until `end_remove`. Closing an object can take a
+    /// while (a bundle waits for its coroutines); numbers are then handed
+    /// out again in the order the original library does.
+    pub fn begin_remove(&mut self, h: i32) -> Option<*mut hvfs> {
         let vfs = self.get(h)?;
         let s = &mut self.slots[h as usize];
         s.vfs = ptr::null_mut();
-        s.next = self.free;
-        self.free = h;
+        s.next = CLOSING;
         Some(vfs)
+    }
+
+    /// Second half of `remove`: `h` becomes the next number handed out.
+    pub fn end_remove(&mut self, h: i32) {
+        if let Some(s) = self.slots.get_mut(h as usize) {
+            if s.next == CLOSING {
+                s.next = self.free;
+                self.free = h;
+            }
+        }
     }
 }
 
@@ -109,17 +130,31 @@ pub fn dup(cx: &crate::core::ctx::Ctx, h: i32) -> Result<i32, i32> {
 /// hclose: drops a handle; the last one closes the object. Close callbacks
 /// run with blocking disabled for the calling coroutine.
 pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
-    let vfs = cx.handles().remove(h).ok_or(libc::EBADF)?;
+    let vfs = cx.handles().begin_remove(h).ok_or(libc::EBADF)?;
     // SAFETY: vfs was named by h and is live until its close callback runs.
     unsafe {
         if (*vfs).refcount > 1 {
             (*vfs).refcount -= 1;
-            return Ok(());
+        } else {
+            (*vfs).refcount = 0;
+            close_object(cx, vfs);
         }
-        (*vfs).refcount = 0;
+    }
+    cx.handles().end_remove(h);
+    Ok(())
+}
+
+/// Runs the close of an object whose last handle went. Close callbacks run
+/// with blocking disabled for the calling coroutine.
+///
+/// # Safety
+/// `vfs` is a live object no handle names any more.
+pub unsafe fn close_object(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) {
+    // SAFETY: per the contract.
+    unsafe {
         if crate::core::bundle::is_bundle(vfs) {
             crate::core::bundle::close_vfs(cx, vfs);
-            return Ok(());
+            return;
         }
         let me = cx.me();
         (*me).block_ban += 1;
@@ -130,5 +165,4 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
         }
         (*me).block_ban -= 1;
     }
-    Ok(())
 }

@@ -125,12 +125,14 @@ pub(crate) fn close(s: c_int, kind: u8, deadline: i64) -> i32 {
         // Other handles still use the connection: drop just this one.
         return handles::close(cx, s).err().unwrap_or(0);
     }
-    let _ = cx.handles().remove(s);
+    let _ = cx.handles().begin_remove(s);
     // SAFETY: the running coroutine is live.
-    let e = if unsafe { (*cx.me()).can_block() } { 0 } else { libc::ECANCELED };
-    if e != 0 {
+    let e = if unsafe { (*cx.me()).can_block() } {
+        stream::close_orderly(cx, st, deadline)
+    } else {
         stream::close_now(cx, st);
-        return e;
-    }
-    stream::close_orderly(cx, st, deadline)
+        libc::ECANCELED
+    };
+    cx.handles().end_remove(s);
+    e
 }

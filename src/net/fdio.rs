@@ -36,11 +36,23 @@ fn io_err() -> i32 {
     }
 }
 
-/// A new non-blocking, close-on-exec socket.
+/// A new non-blocking, close-on-exec socket. IP sockets may rebind a local
+/// address at once (SO_REUSEADDR), as with the original: a restarted
+/// server does not wait for old connections to leave TIME_WAIT.
 pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
     // SAFETY: plain syscall.
     let fd = unsafe { libc::socket(family, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 { Err(errno::get()) } else { Ok(fd) }
+    if fd < 0 {
+        return Err(errno::get());
+    }
+    if family != libc::AF_UNIX {
+        let one: i32 = 1;
+        // SAFETY: a valid int option value.
+        unsafe {
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const i32 as *const c_void, 4)
+        };
+    }
+    Ok(fd)
 }
 
 /// Closes an fd the runtime may have waited on.
