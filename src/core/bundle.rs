@@ -60,13 +60,9 @@ pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) {
 
 /// Builds an empty bundle in `mem` (caller memory or the top of the `go()`
 /// stack at `stack_lo`), or in fresh memory if `mem` is null.
+#[inline(always)]
 pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle, i32> {
-    let b = if mem.is_null() {
-        // SAFETY: plain allocation, checked for null below.
-        unsafe { libc::malloc(core::mem::size_of::<Bundle>()) as *mut Bundle }
-    } else {
-        mem
-    };
+    let b = if mem.is_null() { alloc() } else { mem };
     if b.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -85,7 +81,14 @@ pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle
     Ok(b)
 }
 
+#[inline(never)]
+fn alloc() -> *mut Bundle {
+    // SAFETY: plain allocation; the caller checks for null.
+    unsafe { libc::malloc(core::mem::size_of::<Bundle>()) as *mut Bundle }
+}
+
 /// Releases a bundle that has no members and no handles left.
+#[inline]
 pub fn discard(cx: &Ctx, b: *mut Bundle) {
     // SAFETY: b is a live bundle nobody refers to any more.
     unsafe {

@@ -28,16 +28,10 @@ impl Handles {
     }
 
     /// Names `vfs` with a new handle. Err(ENOMEM) when the table cannot grow.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
         if self.free == END {
-            // No closed handle to reuse: the next number up.
-            let h = self.slots.len();
-            if h >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
-                return Err(libc::ENOMEM);
-            }
-            self.slots.push(Slot { vfs, next: IN_USE });
-            return Ok(h as i32);
+            return self.append(vfs);
         }
         let h = self.free;
         let s = &mut self.slots[h as usize];
@@ -45,6 +39,17 @@ impl Handles {
         s.next = IN_USE;
         s.vfs = vfs;
         Ok(h)
+    }
+
+    /// No closed handle to reuse: the next number up.
+    #[inline(never)]
+    fn append(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
+        let h = self.slots.len();
+        if h >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
+            return Err(libc::ENOMEM);
+        }
+        self.slots.push(Slot { vfs, next: IN_USE });
+        Ok(h as i32)
     }
 
     /// The object behind handle `h`, or None for a bad handle.
@@ -67,6 +72,7 @@ impl Handles {
     /// but is not reused until `end_remove`. Closing an object can take a
     /// while (a bundle waits for its coroutines); numbers are then handed
     /// out again in the order the original library does.
+    #[inline]
     pub fn begin_remove(&mut self, h: i32) -> Option<*mut hvfs> {
         let vfs = self.get(h)?;
         let s = &mut self.slots[h as usize];
@@ -76,6 +82,7 @@ impl Handles {
     }
 
     /// Second half of `remove`: `h` becomes the next number handed out.
+    #[inline]
     pub fn end_remove(&mut self, h: i32) {
         if let Some(s) = self.slots.get_mut(h as usize) {
             if s.next == CLOSING {
@@ -111,6 +118,7 @@ mod tests {
 }
 
 /// hmake: names a new object, whose refcount starts at 1.
+#[inline]
 pub fn make(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
     let h = cx.handles().insert(vfs)?;
     // SAFETY: vfs is a live object supplied by the caller.
@@ -129,6 +137,7 @@ pub fn dup(cx: &crate::core::ctx::Ctx, h: i32) -> Result<i32, i32> {
 
 /// hclose: drops a handle; the last one closes the object. Close callbacks
 /// run with blocking disabled for the calling coroutine.
+#[inline]
 pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
     let vfs = cx.handles().begin_remove(h).ok_or(libc::EBADF)?;
     // SAFETY: vfs was named by h and is live until its close callback runs.
@@ -149,6 +158,7 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
 ///
 /// # Safety
 /// `vfs` is a live object no handle names any more.
+#[inline]
 pub unsafe fn close_object(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) {
     // SAFETY: per the contract.
     unsafe {
