@@ -30,6 +30,7 @@ pub struct Ctx {
     handles: UnsafeCell<Handles>,
     stacks: UnsafeCell<StackPool>,
     chans: UnsafeCell<Pool>,
+    scratch: UnsafeCell<Vec<u8>>,
 }
 
 // The accessors below hand out `&mut` to one part of the context. Callers keep
@@ -61,6 +62,16 @@ impl Ctx {
     pub fn chans(&self) -> &mut Pool {
         // SAFETY: see the comment above the impl.
         unsafe { &mut *self.chans.get() }
+    }
+    /// A 64 KiB area whose contents nobody reads: the target of bytes a
+    /// caller asked to skip (allocated on first use; empty if that failed).
+    pub fn scratch(&self) -> &mut [u8] {
+        // SAFETY: see the comment above the impl.
+        let v = unsafe { &mut *self.scratch.get() };
+        if v.is_empty() && v.try_reserve_exact(65536).is_ok() {
+            v.resize(65536, 0);
+        }
+        v
     }
     /// Sets errno without a call to `__errno_location`.
     #[inline]
@@ -122,6 +133,7 @@ fn init() -> &'static Ctx {
         handles: UnsafeCell::new(Handles::new()),
         stacks: UnsafeCell::new(StackPool::new()),
         chans: UnsafeCell::new(Pool::new()),
+        scratch: UnsafeCell::new(Vec::new()),
     });
     let p = Box::into_raw(cx);
     // SAFETY: p is valid; the main record lives inside the boxed context.

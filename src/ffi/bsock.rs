@@ -29,8 +29,10 @@ fn call(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bo
     if b.is_null() {
         return -1; // hquery set errno.
     }
+    // Both null asks a receiving socket to drop everything to the end.
+    let none = first.is_null() && last.is_null();
     // SAFETY: a non-null last is a valid iolist (caller's contract).
-    if first.is_null() || last.is_null() || unsafe { !(*last).iol_next.is_null() } {
+    if (none && send) || (!none && (first.is_null() || last.is_null() || unsafe { !(*last).iol_next.is_null() })) {
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: b is the interface the object handed out; its functions follow it.
@@ -81,8 +83,5 @@ pub unsafe extern "C" fn bsendl(s: c_int, first: *mut iolist, last: *mut iolist,
 /// The list and its buffers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn brecvl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    if first.is_null() || last.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
     call(s, first, last, deadline, false)
 }

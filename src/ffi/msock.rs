@@ -13,7 +13,12 @@ fn vfs(s: c_int) -> Option<*mut msock_vfs> {
     if m.is_null() { None } else { Some(m) }
 }
 
-fn list_ok(first: *mut iolist, last: *mut iolist) -> bool {
+/// The generic check of a list: `last` ends it. Both null is allowed for
+/// receiving (the message is dropped), not for sending.
+fn list_ok(first: *mut iolist, last: *mut iolist, recv: bool) -> bool {
+    if first.is_null() && last.is_null() {
+        return recv;
+    }
     // SAFETY: a non-null last is a valid iolist (caller's contract).
     !first.is_null() && !last.is_null() && unsafe { (*last).iol_next.is_null() }
 }
@@ -25,7 +30,7 @@ fn list_ok(first: *mut iolist, last: *mut iolist) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn msendl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     let Some(m) = vfs(s) else { return -1 };
-    if !list_ok(first, last) {
+    if !list_ok(first, last, false) {
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the object's own interface.
@@ -42,7 +47,7 @@ pub unsafe extern "C" fn msendl(s: c_int, first: *mut iolist, last: *mut iolist,
 #[no_mangle]
 pub unsafe extern "C" fn mrecvl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
     let Some(m) = vfs(s) else { return -1 };
-    if !list_ok(first, last) {
+    if !list_ok(first, last, true) {
         return errno::fail(libc::EINVAL) as libc::ssize_t;
     }
     // SAFETY: the object's own interface.

@@ -86,6 +86,26 @@ pub fn connect(cx: &Ctx, fd: i32, sa: *const libc::sockaddr, len: u32, deadline:
     if err != 0 { Err(err) } else { Ok(()) }
 }
 
+/// What to do after accept(2) failed with `e`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// The connection went away before we took it: take the next one.
+    Retry,
+    /// Nothing to accept yet: wait for the listener.
+    Wait,
+    /// Report `e` to the caller (EMFILE, ENFILE, ENOBUFS, ENOMEM...).
+    Fail(i32),
+}
+
+pub fn accept_failure(e: i32) -> AcceptFailure {
+    match e {
+        libc::ECONNABORTED | libc::EINTR => AcceptFailure::Retry,
+        libc::EAGAIN => AcceptFailure::Wait,
+        libc::ENOBUFS => AcceptFailure::Fail(libc::ENOMEM),
+        e => AcceptFailure::Fail(e),
+    }
+}
+
 /// Accepts a connection on listening `fd`; the peer's address goes into
 /// `sa`/`len` if given.
 pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::socklen_t, deadline: i64) -> Result<i32, i32> {
@@ -95,10 +115,10 @@ pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::sockle
         if s >= 0 {
             return Ok(s);
         }
-        match errno::get() {
-            libc::ECONNABORTED => continue, // That one is gone; take the next.
-            libc::EAGAIN => {}
-            e => return Err(e),
+        match accept_failure(errno::get()) {
+            AcceptFailure::Retry => continue,
+            AcceptFailure::Wait => {}
+            AcceptFailure::Fail(e) => return Err(e),
         }
         match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
             0 => {}
@@ -218,5 +238,22 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
             },
             Err(e) => return Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_failures_map_to_the_documented_errors() {
+        // The system-wide fd limit cannot be reached in a test: check that
+        // it, and the per-process one, reach the caller unchanged.
+        assert_eq!(accept_failure(libc::ENFILE), AcceptFailure::Fail(libc::ENFILE));
+        assert_eq!(accept_failure(libc::EMFILE), AcceptFailure::Fail(libc::EMFILE));
+        assert_eq!(accept_failure(libc::ENOBUFS), AcceptFailure::Fail(libc::ENOMEM));
+        assert_eq!(accept_failure(libc::ENOMEM), AcceptFailure::Fail(libc::ENOMEM));
+        assert_eq!(accept_failure(libc::ECONNABORTED), AcceptFailure::Retry);
+        assert_eq!(accept_failure(libc::EAGAIN), AcceptFailure::Wait);
     }
 }

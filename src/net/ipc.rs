@@ -15,6 +15,9 @@ fn resolve(path: *const c_char) -> Result<libc::sockaddr_un, i32> {
     let p = unsafe { CStr::from_ptr(path) }.to_bytes();
     // SAFETY: all-zero is a valid sockaddr_un.
     let mut su: libc::sockaddr_un = unsafe { core::mem::zeroed() };
+    if p.is_empty() {
+        return Err(libc::ENOENT); // As for any empty pathname.
+    }
     if p.len() >= su.sun_path.len() {
         return Err(libc::ENAMETOOLONG);
     }
@@ -50,41 +53,71 @@ pub fn listen(cx: &Ctx, path: *const c_char, backlog: c_int, mem: *mut c_void) -
 pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: l is a live listener.
     let lfd = unsafe { (*l).fd };
-    let fd = fdio::accept(cx, lfd, core::ptr::null_mut(), core::ptr::null_mut(), deadline)?;
-    stream::create(cx, fd, IPC, mem).inspect_err(|_| fdio::close(cx, fd))
+    let r = stream::reserve(mem)?;
+    let fd = match fdio::accept(cx, lfd, core::ptr::null_mut(), core::ptr::null_mut(), deadline) {
+        Ok(fd) => fd,
+        Err(e) => {
+            r.cancel();
+            return Err(e);
+        }
+    };
+    stream::create(cx, fd, IPC, r).inspect_err(|_| fdio::close(cx, fd))
 }
 
 pub fn connect(cx: &Ctx, path: *const c_char, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     let su = resolve(path)?;
-    let fd = fdio::socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
-    let r = fdio::connect(cx, fd, &su as *const _ as *const libc::sockaddr, SU_LEN, deadline)
-        .and_then(|()| stream::create(cx, fd, IPC, mem));
-    if r.is_err() {
+    let r = stream::reserve(mem)?;
+    let fd = match fdio::socket(libc::AF_UNIX, libc::SOCK_STREAM) {
+        Ok(fd) => fd,
+        Err(e) => {
+            r.cancel();
+            return Err(e);
+        }
+    };
+    let res = match fdio::connect(cx, fd, &su as *const _ as *const libc::sockaddr, SU_LEN, deadline) {
+        Ok(()) => stream::create(cx, fd, IPC, r),
+        Err(e) => {
+            r.cancel();
+            Err(e)
+        }
+    };
+    if res.is_err() {
         fdio::close(cx, fd);
     }
-    r
+    res
 }
 
 /// Two connected streams; `mem` (if not null) holds both, IPC_SIZE each.
 pub fn pair(cx: &Ctx, mem: *mut c_void) -> Result<[c_int; 2], i32> {
+    let mem1 = if mem.is_null() { mem } else { (mem as *mut u8).wrapping_add(IPC_SIZE) as *mut c_void };
+    let r0 = stream::reserve(mem)?;
+    let r1 = match stream::reserve(mem1) {
+        Ok(r) => r,
+        Err(e) => {
+            r0.cancel();
+            return Err(e);
+        }
+    };
     let mut fds = [0 as c_int; 2];
     // SAFETY: fds has room for two descriptors.
     let rc = unsafe {
         libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
     };
     if rc < 0 {
+        r0.cancel();
+        r1.cancel();
         return Err(crate::core::errno::get());
     }
-    let mem1 = if mem.is_null() { mem } else { (mem as *mut u8).wrapping_add(IPC_SIZE) as *mut c_void };
-    let h0 = match stream::create(cx, fds[0], IPC, mem) {
+    let h0 = match stream::create(cx, fds[0], IPC, r0) {
         Ok(h) => h,
         Err(e) => {
+            r1.cancel();
             fdio::close(cx, fds[0]);
             fdio::close(cx, fds[1]);
             return Err(e);
         }
     };
-    match stream::create(cx, fds[1], IPC, mem1) {
+    match stream::create(cx, fds[1], IPC, r1) {
         Ok(h1) => Ok([h0, h1]),
         Err(e) => {
             let _ = crate::core::handles::close(cx, h0);

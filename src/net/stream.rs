@@ -110,18 +110,37 @@ pub fn as_stream(vfs: *mut hvfs, kind: u8) -> Option<*mut Stream> {
     }
 }
 
-/// Wraps connected `fd` in a stream object (in `mem`, or allocated) with a
-/// handle. On failure the fd is left to the caller.
-pub fn create(cx: &Ctx, fd: c_int, kind: u8, mem: *mut c_void) -> Result<c_int, i32> {
-    let s = if mem.is_null() {
-        // SAFETY: plain allocation, checked below.
-        unsafe { libc::malloc(core::mem::size_of::<Stream>()) as *mut Stream }
-    } else {
-        mem as *mut Stream
-    };
-    if s.is_null() {
-        return Err(libc::ENOMEM);
+/// Memory set aside for a stream before its fd exists, so that running out
+/// of memory leaves a pending connection queued rather than dropped.
+pub struct Reserved {
+    s: *mut Stream,
+    owned: bool,
+}
+
+impl Reserved {
+    /// Gives the memory back (if it was allocated).
+    pub fn cancel(self) {
+        if self.owned {
+            // SAFETY: allocated by `reserve`, never handed out.
+            unsafe { libc::free(self.s as *mut c_void) };
+        }
     }
+}
+
+/// Caller memory `mem` (TCP_SIZE/IPC_SIZE bytes), or an allocation if null.
+pub fn reserve(mem: *mut c_void) -> Result<Reserved, i32> {
+    if !mem.is_null() {
+        return Ok(Reserved { s: mem as *mut Stream, owned: false });
+    }
+    // SAFETY: plain allocation, checked below.
+    let s = unsafe { libc::malloc(core::mem::size_of::<Stream>()) as *mut Stream };
+    if s.is_null() { Err(libc::ENOMEM) } else { Ok(Reserved { s, owned: true }) }
+}
+
+/// Wraps connected `fd` in a stream object in `r`, with a handle. On
+/// failure the memory is released and the fd left to the caller.
+pub fn create(cx: &Ctx, fd: c_int, kind: u8, r: Reserved) -> Result<c_int, i32> {
+    let s = r.s;
     // SAFETY: s has room for a Stream; the buffer contents need no init.
     unsafe {
         ptr::addr_of_mut!((*s).hvfs).write(hvfs {
@@ -134,21 +153,12 @@ pub fn create(cx: &Ctx, fd: c_int, kind: u8, mem: *mut c_void) -> Result<c_int, 
         (*s).fd = fd;
         (*s).kind = kind;
         (*s).flags = 0;
-        (*s).mem = !mem.is_null();
+        (*s).mem = !r.owned;
         (*s).rx_pos = 0;
         (*s).rx_len = 0;
     }
     // SAFETY: hvfs is the first field.
-    match handles::make(cx, s as *mut hvfs) {
-        Ok(h) => Ok(h),
-        Err(e) => {
-            if mem.is_null() {
-                // SAFETY: allocated above, not referenced anywhere.
-                unsafe { libc::free(s as *mut c_void) };
-            }
-            Err(e)
-        }
-    }
+    handles::make(cx, s as *mut hvfs).inspect_err(|_| r.cancel())
 }
 
 /// bsendl on our stream. Returns 0 or an errno.
@@ -167,6 +177,9 @@ pub fn send(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
     }
     match fdio::send(cx, st.fd, first, deadline) {
         Ok(()) => 0,
+        // The fd was cleaned while we waited: the socket was closed under
+        // us and its memory may be gone. Touch nothing.
+        Err(libc::EBADF) => libc::EBADF,
         Err(e) => {
             st.flags |= OUTERR;
             e
@@ -194,6 +207,7 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
     let mut rx = RxBuf { data: &mut st.rx, pos: &mut st.rx_pos, len: &mut st.rx_len };
     match fdio::recv(cx, st.fd, &mut rx, first, deadline) {
         Ok(()) => 0,
+        Err(libc::EBADF) => libc::EBADF, // Closed under us: see `send`.
         Err(e) => {
             st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
             e

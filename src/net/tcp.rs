@@ -47,8 +47,15 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut
     let mut len = 32 as libc::socklen_t;
     // SAFETY: l is a live listener.
     let lfd = unsafe { (*l).fd };
-    let fd = fdio::accept(cx, lfd, peer.data.as_mut_ptr() as *mut libc::sockaddr, &mut len, deadline)?;
-    let h = stream::create(cx, fd, TCP, mem).inspect_err(|_| fdio::close(cx, fd))?;
+    let r = stream::reserve(mem)?;
+    let fd = match fdio::accept(cx, lfd, peer.data.as_mut_ptr() as *mut libc::sockaddr, &mut len, deadline) {
+        Ok(fd) => fd,
+        Err(e) => {
+            r.cancel();
+            return Err(e);
+        }
+    };
+    let h = stream::create(cx, fd, TCP, r).inspect_err(|_| fdio::close(cx, fd))?;
     if !addr.is_null() {
         // SAFETY: addr is writable (caller's contract); peer was filled by accept.
         unsafe { addr.write(ipaddr::from_sockaddr(peer.data.as_ptr() as *const libc::sockaddr, len as usize)) };
@@ -60,11 +67,23 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut
 pub fn connect(cx: &Ctx, addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: addr non-null (checked by the caller).
     let a = unsafe { &*addr };
-    let fd = fdio::socket(a.family(), libc::SOCK_STREAM)?;
-    let r = fdio::connect(cx, fd, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, deadline)
-        .and_then(|()| stream::create(cx, fd, TCP, mem));
-    if r.is_err() {
+    let r = stream::reserve(mem)?;
+    let fd = match fdio::socket(a.family(), libc::SOCK_STREAM) {
+        Ok(fd) => fd,
+        Err(e) => {
+            r.cancel();
+            return Err(e);
+        }
+    };
+    let res = match fdio::connect(cx, fd, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, deadline) {
+        Ok(()) => stream::create(cx, fd, TCP, r),
+        Err(e) => {
+            r.cancel();
+            Err(e)
+        }
+    };
+    if res.is_err() {
         fdio::close(cx, fd);
     }
-    r
+    res
 }

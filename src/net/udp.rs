@@ -189,10 +189,23 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
 pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
     // SAFETY: u is a live socket.
     let fd = unsafe { (*u).fd };
-    // SAFETY: the caller's list (C contract).
-    unsafe { iol::check(first, last) }?;
+    // A null list drops the datagram; its size is still reported.
+    let drop = first.is_null() && last.is_null();
+    if !drop {
+        // SAFETY: the caller's list (C contract).
+        unsafe { iol::check(first, last) }?;
+    }
     let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
-    let (n, _) = Cursor::new(first).iovecs(&mut iov, false);
+    let (n, _) = if drop { (0, 0) } else { Cursor::new(first).iovecs(&mut iov, false) };
+    // Skip pieces (null base) receive into a shared scratch area.
+    if iov[..n].iter().any(|v| v.iov_base.is_null()) {
+        let scratch = cx.scratch();
+        for v in iov[..n].iter_mut().filter(|v| v.iov_base.is_null()) {
+            v.iov_base = scratch.as_mut_ptr() as *mut c_void;
+            v.iov_len = v.iov_len.min(scratch.len());
+        }
+    }
+    let flags = if drop { libc::MSG_TRUNC } else { 0 };
     let mut from = ipaddr::zeroed();
     loop {
         // SAFETY: all-zero is a valid msghdr.
@@ -202,13 +215,13 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
         hdr.msg_iov = iov.as_mut_ptr();
         hdr.msg_iovlen = n;
         // SAFETY: hdr describes our address buffer and the caller's buffers.
-        let sz = unsafe { libc::recvmsg(fd, &mut hdr, 0) };
+        let sz = unsafe { libc::recvmsg(fd, &mut hdr, flags) };
         if sz >= 0 {
             if !addr.is_null() {
                 // SAFETY: addr is writable (caller's contract).
                 unsafe { addr.write(ipaddr::from_sockaddr(from.data.as_ptr() as *const libc::sockaddr, hdr.msg_namelen as usize)) };
             }
-            if hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            if hdr.msg_flags & libc::MSG_TRUNC != 0 && !drop {
                 return Err(libc::EMSGSIZE);
             }
             return Ok(sz as usize);
