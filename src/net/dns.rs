@@ -1,0 +1,386 @@
+//! DNS over UDP: one question at a time to the configured servers. Waits go
+//! through the runtime's fd waits, so only the calling coroutine blocks.
+
+use crate::core::clock::now_ms;
+use crate::core::ctx::Ctx;
+use crate::core::fdwait;
+use crate::net::ipaddr::{ipaddr, Addr};
+use crate::net::resolvconf::Conf;
+use simple_dns::rdata::RData;
+use simple_dns::{Name, Packet, PacketFlag, Question, CLASS, OPCODE, QCLASS, QTYPE, RCODE, TYPE};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Longest CNAME chain followed inside one answer.
+const MAX_CNAMES: usize = 16;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Qtype {
+    A,
+    Aaaa,
+}
+
+impl Qtype {
+    fn wire(self) -> TYPE {
+        match self {
+            Qtype::A => TYPE::A,
+            Qtype::Aaaa => TYPE::AAAA,
+        }
+    }
+}
+
+/// What the servers said about one question.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+    Found(Addr),
+    /// The name exists but has no address of the type asked.
+    NoData,
+    /// The name does not exist: no other type will do either.
+    NxDomain,
+    /// The servers that answered could not help.
+    Failed,
+    /// No server answered at all.
+    Silent,
+}
+
+/// The query for (`name`, `qt`) with `id`, recursion desired. None if the
+/// name cannot be put on the wire.
+pub fn query(id: u16, name: &str, qt: Qtype) -> Option<Vec<u8>> {
+    let qname = Name::new(name).ok()?;
+    if qname.get_labels().is_empty() {
+        return None;
+    }
+    let mut p = Packet::new_query(id);
+    p.set_flags(PacketFlag::RECURSION_DESIRED);
+    p.questions.push(Question::new(qname, QTYPE::TYPE(qt.wire()), QCLASS::CLASS(CLASS::IN), false));
+    p.build_bytes_vec().ok()
+}
+
+/// Reads `msg` as the reply to query `id` for (`name`, `qt`). None if it is
+/// not that reply (stray or forged datagrams are ignored by the caller).
+pub fn answer(msg: &[u8], id: u16, name: &str, qt: Qtype) -> Option<Outcome> {
+    let Ok(p) = Packet::parse(msg) else {
+        // Our id but unreadable: this server will not do.
+        let ours = msg.len() >= 2 && u16::from_be_bytes([msg[0], msg[1]]) == id;
+        return ours.then_some(Outcome::Failed);
+    };
+    if p.id() != id || !p.has_flags(PacketFlag::RESPONSE) || p.opcode() != OPCODE::StandardQuery {
+        return None;
+    }
+    let qname = Name::new(name).ok()?;
+    let asked =
+        |q: &Question| q.qname == qname && q.qtype == QTYPE::TYPE(qt.wire()) && q.qclass == QCLASS::CLASS(CLASS::IN);
+    match (p.rcode(), p.questions.as_slice()) {
+        (RCODE::NoError | RCODE::NameError, [q]) if asked(q) => {}
+        // Some servers drop the question from error replies.
+        (RCODE::NoError | RCODE::NameError, _) => return None,
+        _ => return Some(Outcome::Failed),
+    }
+    if p.rcode() == RCODE::NameError {
+        return Some(Outcome::NxDomain);
+    }
+    if let Some(a) = follow(&p, qname, qt) {
+        return Some(Outcome::Found(a));
+    }
+    // A cut-off reply may have lost the records: another server may do better.
+    Some(if p.has_flags(PacketFlag::TRUNCATION) { Outcome::Failed } else { Outcome::NoData })
+}
+
+/// The first address of type `qt` for `name`, through CNAMEs in the answer.
+fn follow(p: &Packet, name: Name, qt: Qtype) -> Option<Addr> {
+    let mut cur = name.into_owned();
+    for _ in 0..=MAX_CNAMES {
+        let mut next = None;
+        for rr in p.answers.iter().filter(|rr| rr.class == CLASS::IN && rr.name == cur) {
+            match (&rr.rdata, qt) {
+                (RData::A(a), Qtype::A) => return Some(Addr::V4(Ipv4Addr::from(a.address))),
+                (RData::AAAA(a), Qtype::Aaaa) => return Some(Addr::V6(Ipv6Addr::from(a.address))),
+                (RData::CNAME(c), _) if next.is_none() => next = Some(c.0.clone().into_owned()),
+                _ => {}
+            }
+        }
+        cur = next?;
+    }
+    None
+}
+
+/// Has the caller's deadline passed? (-1 and other negatives: never.)
+fn passed(deadline: i64) -> bool {
+    deadline == 0 || (deadline > 0 && now_ms() >= deadline)
+}
+
+/// Asks the servers of `conf` in turn, `conf.attempts` rounds, each try
+/// bounded by the per-try timeout and the caller's deadline. Err(ETIMEDOUT)
+/// once that deadline passes, Err(ECANCELED) if the coroutine is canceled.
+pub fn ask(cx: &Ctx, conf: &Conf, name: &str, qt: Qtype, deadline: i64) -> Result<Outcome, i32> {
+    let mut heard = false;
+    for _ in 0..conf.attempts {
+        for &server in &conf.servers {
+            let id = random_id();
+            let Some(q) = query(id, name, qt) else { return Ok(Outcome::NxDomain) };
+            let t = now_ms().saturating_add(conf.timeout_ms);
+            let until = if deadline < 0 { t } else { t.min(deadline) };
+            match exchange(cx, server, &q, id, name, qt, until) {
+                Ok(Outcome::Failed) => heard = true,
+                Ok(Outcome::Silent) => {}
+                Ok(o) => return Ok(o),
+                Err(libc::ETIMEDOUT) if !passed(deadline) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(if heard { Outcome::Failed } else { Outcome::Silent })
+}
+
+/// One query to one server, waiting for its reply until `until`.
+fn exchange(
+    cx: &Ctx,
+    server: SocketAddr,
+    q: &[u8],
+    id: u16,
+    name: &str,
+    qt: Qtype,
+    until: i64,
+) -> Result<Outcome, i32> {
+    let sock = match Sock::connect(cx, server) {
+        Ok(s) => s,
+        // Out of descriptors or memory: the caller should hear of it.
+        Err(e @ (libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)) => return Err(e),
+        Err(_) => return Ok(Outcome::Silent),
+    };
+    // SAFETY: q is a readable buffer of q.len() bytes; the socket is ours.
+    let sent = unsafe { libc::send(sock.fd, q.as_ptr().cast(), q.len(), libc::MSG_NOSIGNAL) };
+    if sent != q.len() as isize {
+        return Ok(Outcome::Silent);
+    }
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: buf is writable for its length; the socket is ours.
+        let n = unsafe { libc::recv(sock.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n >= 0 {
+            // The socket is connected: the kernel only passes on datagrams
+            // from the server asked.
+            if let Some(o) = buf.get(..n as usize).and_then(|m| answer(m, id, name, qt)) {
+                return Ok(o);
+            }
+            if now_ms() >= until {
+                return Err(libc::ETIMEDOUT);
+            }
+            continue;
+        }
+        match crate::core::errno::get() {
+            libc::EAGAIN => {}
+            libc::EINTR => continue,
+            // ECONNREFUSED and the like: nobody listens there.
+            _ => return Ok(Outcome::Silent),
+        }
+        match fdwait::wait(cx, sock.fd, fdwait::IN, until) {
+            0 => {}
+            e @ (libc::ETIMEDOUT | libc::ECANCELED) => return Err(e),
+            _ => return Ok(Outcome::Silent),
+        }
+    }
+}
+
+/// A non-blocking UDP socket connected to one server.
+struct Sock<'a> {
+    cx: &'a Ctx,
+    fd: i32,
+}
+
+impl<'a> Sock<'a> {
+    fn connect(cx: &'a Ctx, server: SocketAddr) -> Result<Sock<'a>, i32> {
+        let (ip, family) = match server.ip() {
+            IpAddr::V4(a) => (Addr::V4(a), libc::AF_INET),
+            IpAddr::V6(a) => (Addr::V6(a), libc::AF_INET6),
+        };
+        let sa = ipaddr::new(ip, server.port());
+        let flags = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        // SAFETY: plain socket(2) call.
+        let fd = unsafe { libc::socket(family, flags, 0) };
+        if fd < 0 {
+            return Err(crate::core::errno::get());
+        }
+        let sock = Sock { cx, fd };
+        // SAFETY: sa holds a sockaddr of sa.len() bytes.
+        let rc =
+            unsafe { libc::connect(fd, &sa as *const ipaddr as *const libc::sockaddr, sa.len() as libc::socklen_t) };
+        if rc < 0 {
+            return Err(crate::core::errno::get());
+        }
+        Ok(sock)
+    }
+}
+
+impl Drop for Sock<'_> {
+    fn drop(&mut self) {
+        // The runtime must forget the fd before its number can be reused.
+        fdwait::clean(self.cx, self.fd);
+        // SAFETY: fd is ours and closed once.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+/// An unpredictable query id, so that off-path forgeries are hard to match.
+fn random_id() -> u16 {
+    let mut id = 0u16;
+    // SAFETY: writes at most 2 bytes into id.
+    let n = unsafe { libc::getrandom((&mut id as *mut u16).cast(), 2, libc::GRND_NONBLOCK) };
+    if n == 2 {
+        return id;
+    }
+    // No entropy yet (early boot): still differ between queries.
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    (now_ms() as u16) ^ NEXT.fetch_add(0x9e37, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use simple_dns::rdata::{A, AAAA, CNAME};
+    use simple_dns::ResourceRecord;
+
+    /// A record for tests.
+    pub fn rr(name: &str, rdata: RData<'static>) -> ResourceRecord<'static> {
+        ResourceRecord::new(Name::new(name).unwrap().into_owned(), CLASS::IN, 60, rdata)
+    }
+
+    pub fn a(name: &str, ip: &str) -> ResourceRecord<'static> {
+        rr(name, RData::A(A { address: ip.parse::<Ipv4Addr>().unwrap().into() }))
+    }
+
+    pub fn aaaa(name: &str, ip: &str) -> ResourceRecord<'static> {
+        rr(name, RData::AAAA(AAAA { address: ip.parse::<Ipv6Addr>().unwrap().into() }))
+    }
+
+    pub fn cname(name: &str, target: &str) -> ResourceRecord<'static> {
+        rr(name, RData::CNAME(CNAME(Name::new(target).unwrap().into_owned())))
+    }
+
+    /// The reply a server would give to `query`.
+    pub fn reply(query: &[u8], rcode: RCODE, answers: Vec<ResourceRecord<'static>>) -> Vec<u8> {
+        let q = Packet::parse(query).unwrap();
+        let mut r = Packet::new_reply(q.id());
+        r.set_flags(PacketFlag::RECURSION_DESIRED | PacketFlag::RECURSION_AVAILABLE);
+        *r.rcode_mut() = rcode;
+        r.questions = q.questions.clone();
+        r.answers = answers;
+        r.build_bytes_vec_compressed().unwrap()
+    }
+
+    fn v4(s: &str) -> Option<Outcome> {
+        Some(Outcome::Found(Addr::V4(s.parse().unwrap())))
+    }
+
+    #[test]
+    fn query_carries_the_question() {
+        let q = query(0x1234, "Www.Example.ORG", Qtype::Aaaa).unwrap();
+        let p = Packet::parse(&q).unwrap();
+        assert_eq!(p.id(), 0x1234);
+        assert!(p.has_flags(PacketFlag::RECURSION_DESIRED) && !p.has_flags(PacketFlag::RESPONSE));
+        assert_eq!(p.questions.len(), 1);
+        assert_eq!(p.questions[0].qname.to_string(), "Www.Example.ORG");
+        assert_eq!(p.questions[0].qtype, QTYPE::TYPE(TYPE::AAAA));
+        assert!(query(1, "", Qtype::A).is_none());
+        assert!(query(1, &"x".repeat(64), Qtype::A).is_none());
+    }
+
+    #[test]
+    fn answers_and_cnames() {
+        let q = query(7, "www.example.org", Qtype::A).unwrap();
+        let r = reply(&q, RCODE::NoError, vec![a("www.example.org", "192.0.2.1")]);
+        assert_eq!(answer(&r, 7, "www.example.org", Qtype::A), v4("192.0.2.1"));
+        // Case does not matter; other names' records and other types are skipped.
+        let r = reply(
+            &q,
+            RCODE::NoError,
+            vec![
+                a("unrelated.example", "192.0.2.9"),
+                cname("WWW.example.org", "cdn.example.net"),
+                aaaa("edge.example.net", "2001:db8::1"),
+                cname("cdn.example.net", "edge.example.net"),
+                a("edge.example.net", "192.0.2.2"),
+            ],
+        );
+        assert_eq!(answer(&r, 7, "www.example.org", Qtype::A), v4("192.0.2.2"));
+        let q6 = query(8, "www.example.org", Qtype::Aaaa).unwrap();
+        let r6 = reply(
+            &q6,
+            RCODE::NoError,
+            vec![cname("www.example.org", "edge.example.net"), aaaa("edge.example.net", "2001:db8::1")],
+        );
+        assert_eq!(
+            answer(&r6, 8, "www.example.org", Qtype::Aaaa),
+            Some(Outcome::Found(Addr::V6("2001:db8::1".parse().unwrap())))
+        );
+        // A loop of CNAMEs ends.
+        let r = reply(
+            &q,
+            RCODE::NoError,
+            vec![cname("www.example.org", "x.example"), cname("x.example", "www.example.org")],
+        );
+        assert_eq!(answer(&r, 7, "www.example.org", Qtype::A), Some(Outcome::NoData));
+    }
+
+    #[test]
+    fn negative_and_failed_replies() {
+        let q = query(7, "www.example.org", Qtype::A).unwrap();
+        assert_eq!(answer(&reply(&q, RCODE::NoError, vec![]), 7, "www.example.org", Qtype::A), Some(Outcome::NoData));
+        let only_v6 = reply(&q, RCODE::NoError, vec![aaaa("www.example.org", "::1")]);
+        assert_eq!(answer(&only_v6, 7, "www.example.org", Qtype::A), Some(Outcome::NoData));
+        assert_eq!(
+            answer(&reply(&q, RCODE::NameError, vec![]), 7, "www.example.org", Qtype::A),
+            Some(Outcome::NxDomain)
+        );
+        assert_eq!(
+            answer(&reply(&q, RCODE::ServerFailure, vec![]), 7, "www.example.org", Qtype::A),
+            Some(Outcome::Failed)
+        );
+        assert_eq!(answer(&reply(&q, RCODE::Refused, vec![]), 7, "www.example.org", Qtype::A), Some(Outcome::Failed));
+        let empty = reply(&q, RCODE::NoError, vec![]);
+        let mut p = Packet::parse(&empty).unwrap();
+        p.set_flags(PacketFlag::TRUNCATION);
+        assert_eq!(answer(&p.build_bytes_vec().unwrap(), 7, "www.example.org", Qtype::A), Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn replies_to_other_questions_are_ignored() {
+        let q = query(7, "www.example.org", Qtype::A).unwrap();
+        let r = reply(&q, RCODE::NoError, vec![a("www.example.org", "192.0.2.1")]);
+        assert_eq!(answer(&r, 8, "www.example.org", Qtype::A), None);
+        assert_eq!(answer(&r, 7, "example.org", Qtype::A), None);
+        assert_eq!(answer(&r, 7, "www.example.org", Qtype::Aaaa), None);
+        // Our own query echoed back is no reply.
+        assert_eq!(answer(&q, 7, "www.example.org", Qtype::A), None);
+        // Unreadable: ours only if the id says so.
+        assert_eq!(answer(&[0, 7, 0x81], 7, "www.example.org", Qtype::A), Some(Outcome::Failed));
+        assert_eq!(answer(&[0, 8, 0x81], 7, "www.example.org", Qtype::A), None);
+        assert_eq!(answer(&[], 7, "www.example.org", Qtype::A), None);
+    }
+
+    #[test]
+    fn no_panic_on_damaged_replies() {
+        let q = query(7, "www.example.org", Qtype::A).unwrap();
+        let good = reply(&q, RCODE::NoError, vec![cname("www.example.org", "b.example"), a("b.example", "192.0.2.1")]);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in 0..good.len() {
+            let _ = answer(&good[..n], 7, "www.example.org", Qtype::A);
+        }
+        for _ in 0..20_000 {
+            let mut m = good.clone();
+            for _ in 0..1 + rnd() % 4 {
+                let i = (rnd() % m.len() as u64) as usize;
+                m[i] = rnd() as u8;
+            }
+            let _ = answer(&m, 7, "www.example.org", Qtype::A);
+            let junk: Vec<u8> = (0..rnd() % 64).map(|_| rnd() as u8).collect();
+            let _ = answer(&junk, 7, "www.example.org", Qtype::A);
+        }
+    }
+}

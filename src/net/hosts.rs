@@ -1,0 +1,99 @@
+//! The hosts file (hosts(5)): lines of an address followed by its names,
+//! `#` to the end of a line is a comment.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// What the hosts file says about one name: its first address of each family.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Found {
+    pub v4: Option<Ipv4Addr>,
+    pub v6: Option<Ipv6Addr>,
+}
+
+/// Looks `name` up in the text of a hosts file. Names match without regard
+/// to case or to a trailing dot. None if no line names it.
+pub fn lookup(text: &str, name: &str) -> Option<Found> {
+    let want = name.strip_suffix('.').unwrap_or(name);
+    if want.is_empty() {
+        return None;
+    }
+    let mut found: Option<Found> = None;
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_ascii_whitespace();
+        let Some(addr) = words.next() else { continue };
+        if !words.any(|w| w.strip_suffix('.').unwrap_or(w).eq_ignore_ascii_case(want)) {
+            continue;
+        }
+        // A zone index ("fe80::1%eth0") cannot be kept in the result; the
+        // address without it is still the host's.
+        let addr = addr.split('%').next().unwrap_or(addr);
+        let f = found.get_or_insert_with(Found::default);
+        if let Ok(a) = addr.parse::<Ipv4Addr>() {
+            f.v4 = f.v4.or(Some(a));
+        } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
+            f.v6 = f.v6.or(Some(a));
+        }
+    }
+    // A line with a malformed address names nothing.
+    found.filter(|f| f.v4.is_some() || f.v6.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTS: &str = "\
+# The usual ones
+127.0.0.1\tlocalhost
+::1     localhost ip6-localhost ip6-loopback   # trailing comment
+fe00::0 ip6-localnet
+
+192.0.2.10   Web.Example.ORG   web  www.
+192.0.2.11   web              # a second address: the first one wins
+2001:db8::5  web
+fe80::1%eth0 linklocal
+#192.0.2.99  commented
+not-an-address broken
+   10.1.2.3    indented  
+";
+
+    fn v4(s: &str) -> Option<Ipv4Addr> {
+        Some(s.parse().unwrap())
+    }
+
+    fn v6(s: &str) -> Option<Ipv6Addr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn both_families_first_wins() {
+        assert_eq!(lookup(HOSTS, "localhost"), Some(Found { v4: v4("127.0.0.1"), v6: v6("::1") }));
+        assert_eq!(lookup(HOSTS, "web"), Some(Found { v4: v4("192.0.2.10"), v6: v6("2001:db8::5") }));
+        assert_eq!(lookup(HOSTS, "ip6-loopback"), Some(Found { v4: None, v6: v6("::1") }));
+        assert_eq!(lookup(HOSTS, "linklocal"), Some(Found { v4: None, v6: v6("fe80::1") }));
+    }
+
+    #[test]
+    fn case_dots_and_whitespace() {
+        let web = Some(Found { v4: v4("192.0.2.10"), v6: None });
+        assert_eq!(lookup(HOSTS, "web.example.org"), web);
+        assert_eq!(lookup(HOSTS, "WEB.EXAMPLE.ORG."), web);
+        assert_eq!(lookup(HOSTS, "www"), web);
+        assert_eq!(lookup(HOSTS, "www."), web);
+        assert_eq!(lookup(HOSTS, "indented"), Some(Found { v4: v4("10.1.2.3"), v6: None }));
+    }
+
+    #[test]
+    fn misses() {
+        assert_eq!(lookup(HOSTS, "commented"), None);
+        assert_eq!(lookup(HOSTS, "broken"), None);
+        assert_eq!(lookup(HOSTS, "example.org"), None);
+        assert_eq!(lookup(HOSTS, "trailing"), None);
+        assert_eq!(lookup(HOSTS, "comment"), None);
+        assert_eq!(lookup(HOSTS, ""), None);
+        assert_eq!(lookup(HOSTS, "."), None);
+        assert_eq!(lookup("", "localhost"), None);
+        assert_eq!(lookup("127.0.0.1", "127.0.0.1"), None);
+    }
+}

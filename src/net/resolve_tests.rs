@@ -1,0 +1,150 @@
+//! Lookups end to end, against in-process name servers on 127.0.0.1.
+
+use super::*;
+use crate::core::clock::now_ms;
+use crate::core::ctx::ctx;
+use crate::net::dns::tests::{a, aaaa, cname, reply};
+use simple_dns::{Packet, QTYPE, RCODE, TYPE};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A name server on a free loopback port that answers `n` queries with what
+/// `answer` makes of each (several datagrams, or none) and then returns the
+/// questions it was asked, as "TYPE name".
+fn server(n: usize, answer: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> (SocketAddr, JoinHandle<Vec<String>>) {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let addr = sock.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut asked = Vec::new();
+        let mut buf = [0u8; 512];
+        for _ in 0..n {
+            let Ok((len, from)) = sock.recv_from(&mut buf) else { break };
+            let q = Packet::parse(&buf[..len]).unwrap();
+            asked.push(format!("{:?} {}", q.questions[0].qtype, q.questions[0].qname));
+            for d in answer(&buf[..len]) {
+                sock.send_to(&d, from).unwrap();
+            }
+        }
+        asked
+    });
+    (addr, t)
+}
+
+fn conf(servers: &[SocketAddr]) -> Conf {
+    Conf { servers: servers.to_vec(), ..Conf::default() }
+}
+
+fn v4(s: &str) -> Result<Addr, i32> {
+    Ok(Addr::V4(s.parse().unwrap()))
+}
+
+#[test]
+fn resolves_through_a_name_server() {
+    let (addr, t) = server(1, |q| {
+        // A forged reply first: its id is wrong, it must be skipped.
+        let mut forged = reply(q, RCODE::NoError, vec![a("www.example.test", "192.0.2.66")]);
+        forged[0] ^= 0x55;
+        let good = reply(
+            q,
+            RCODE::NoError,
+            vec![cname("www.example.test", "web.example.test"), a("web.example.test", "192.0.2.80")],
+        );
+        vec![forged, good]
+    });
+    let deadline = now_ms() + 5000;
+    let r = resolve(ctx(), "www.example.test", Mode::PrefV4, deadline, "", || conf(&[addr]));
+    assert_eq!(r, v4("192.0.2.80"));
+    assert_eq!(t.join().unwrap(), ["TYPE(A) www.example.test"]);
+}
+
+#[test]
+fn ipv6_modes_ask_aaaa_and_fall_back() {
+    let (addr, t) = server(3, |q| {
+        let p = Packet::parse(q).unwrap();
+        let (qname, qtype) = (p.questions[0].qname.to_string(), p.questions[0].qtype);
+        let answers = match (qtype == QTYPE::TYPE(TYPE::AAAA), qname.as_str()) {
+            (true, "dual.stack.example.test") => vec![aaaa(&qname, "2001:db8::80")],
+            (true, _) => vec![],
+            (false, _) => vec![a(&qname, "192.0.2.4")],
+        };
+        vec![reply(q, RCODE::NoError, answers)]
+    });
+    let c = || conf(&[addr]);
+    let deadline = now_ms() + 5000;
+    let want6 = Ok(Addr::V6("2001:db8::80".parse::<Ipv6Addr>().unwrap()));
+    assert_eq!(resolve(ctx(), "dual.stack.example.test.", Mode::V6, deadline, "", c), want6);
+    // No AAAA record: the preferred family is missing, IPv4 will do.
+    assert_eq!(resolve(ctx(), "v4only.example.test", Mode::PrefV6, deadline, "", c), v4("192.0.2.4"));
+    assert_eq!(
+        t.join().unwrap(),
+        ["TYPE(AAAA) dual.stack.example.test", "TYPE(AAAA) v4only.example.test", "TYPE(A) v4only.example.test"]
+    );
+}
+
+#[test]
+fn search_list_and_nxdomain() {
+    let (addr, t) = server(2, |q| vec![reply(q, RCODE::NameError, vec![])]);
+    let c = || Conf { search: vec!["corp.test".into()], ..conf(&[addr]) };
+    // One NXDOMAIN per name: no AAAA is asked after it, even in PrefV4.
+    assert_eq!(resolve(ctx(), "host", Mode::PrefV4, now_ms() + 5000, "", c), Err(libc::EADDRNOTAVAIL));
+    assert_eq!(t.join().unwrap(), ["TYPE(A) host.corp.test", "TYPE(A) host"]);
+}
+
+#[test]
+fn next_server_after_refusal_or_failure() {
+    // A port nobody listens on: the kernel reports ECONNREFUSED at once.
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (failing, t1) = server(1, |q| vec![reply(q, RCODE::ServerFailure, vec![])]);
+    let (good, t2) = server(1, |q| vec![reply(q, RCODE::NoError, vec![a("h.example.test", "192.0.2.7")])]);
+    let start = now_ms();
+    let r = resolve(ctx(), "h.example.test", Mode::V4, -1, "", || conf(&[closed, failing, good]));
+    assert_eq!(r, v4("192.0.2.7"));
+    assert!(now_ms() - start < 2000, "the per-try timeout must not be waited out");
+    assert_eq!((t1.join().unwrap().len(), t2.join().unwrap().len()), (1, 1));
+}
+
+#[test]
+fn unanswered_query_respects_the_deadline() {
+    // Bound but never read: queries vanish.
+    let mute = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let c = || conf(&[mute.local_addr().unwrap()]);
+    let start = now_ms();
+    assert_eq!(resolve(ctx(), "slow.example.test", Mode::PrefV4, start + 300, "", c), Err(libc::ETIMEDOUT));
+    let took = now_ms() - start;
+    assert!((290..1500).contains(&took), "took {took} ms");
+    // Deadline 0: one look, no waiting.
+    assert_eq!(resolve(ctx(), "slow.example.test", Mode::PrefV4, 0, "", c), Err(libc::ETIMEDOUT));
+    // Per-try timeouts that run out before the deadline: the name is unresolvable.
+    let start = now_ms();
+    let short = || Conf { timeout_ms: 100, attempts: 2, ..c() };
+    assert_eq!(resolve(ctx(), "slow.example.test", Mode::PrefV4, start + 5000, "", short), Err(libc::EADDRNOTAVAIL));
+    let took = now_ms() - start;
+    assert!((190..1500).contains(&took), "took {took} ms");
+}
+
+#[test]
+fn hosts_file_and_local_answers() {
+    let hosts = "127.0.0.1 localhost\n192.0.2.5 Box box.lan\n2001:db8::5 box\n";
+    let no_server = || -> Conf { panic!("no server should be asked") };
+    assert_eq!(resolve(ctx(), "localhost", Mode::PrefV4, 0, hosts, no_server), v4("127.0.0.1"));
+    assert_eq!(resolve(ctx(), "BOX.LAN.", Mode::V4, 0, hosts, no_server), v4("192.0.2.5"));
+    assert_eq!(resolve(ctx(), "box", Mode::PrefV6, 0, hosts, no_server), Ok(Addr::V6("2001:db8::5".parse().unwrap())));
+    // Found, but not in a family the mode allows: the hosts file is final.
+    assert_eq!(resolve(ctx(), "localhost", Mode::V6, 0, hosts, no_server), Err(libc::EADDRNOTAVAIL));
+    for bad in ["", ".", "a..b", ".a", &"x".repeat(64), &["abc"; 64].join("."), "nonexistent.invalid", "x.INVALID."] {
+        assert_eq!(resolve(ctx(), bad, Mode::PrefV4, -1, hosts, no_server), Err(libc::EADDRNOTAVAIL), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_real_hosts_file() {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    if let Some(f) = crate::net::hosts::lookup(&hosts, "localhost") {
+        let want = Mode::PrefV4.choose(f.v4, f.v6).unwrap();
+        assert_eq!(remote(ctx(), "localhost", Mode::PrefV4, now_ms() + 1000), Ok(want));
+        assert!(f.v4.is_none() || f.v4 == Some(Ipv4Addr::LOCALHOST));
+    }
+    assert_eq!(remote(ctx(), "nonexistent.invalid", Mode::PrefV4, -1), Err(libc::EADDRNOTAVAIL));
+}
