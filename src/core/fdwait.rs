@@ -120,6 +120,16 @@ impl FdTable {
 /// Waits until `fd` is ready in direction `dir` or `deadline` passes.
 /// Returns 0 or an errno.
 pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
+    wait_(cx, fd, dir, deadline, false)
+}
+
+/// Like `wait`, for a caller that just got EAGAIN from the fd: it is known
+/// not ready, so the next edge is awaited without asking the kernel first.
+pub fn wait_after_eagain(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
+    wait_(cx, fd, dir, deadline, true)
+}
+
+fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
     let me = cx.me();
     // SAFETY: me is the running coroutine.
     if !unsafe { (*me).can_block() } {
@@ -135,6 +145,9 @@ pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
     let e = &mut t.entries[fd as usize];
     if !e.waiters[dir as usize].is_null() {
         return libc::EBUSY;
+    }
+    if not_ready {
+        e.may_ready &= !bit(dir);
     }
     // A try-once call always asks the kernel: an edge may be queued in the
     // poller that we have not collected yet.
@@ -160,17 +173,6 @@ pub fn wait(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
         (FIRED_CANCEL, _) => libc::ECANCELED,
         (_, err) => err,
     }
-}
-
-/// Like `wait`, for a caller that just got EAGAIN from the fd: it is known
-/// not ready, so the next edge is awaited without asking the kernel first.
-pub fn wait_after_eagain(cx: &Ctx, fd: i32, dir: u8, deadline: i64) -> i32 {
-    if let Some(e) = cx.fds().entries.get_mut(fd.max(0) as usize) {
-        if e.registered {
-            e.may_ready &= !bit(dir);
-        }
-    }
-    wait(cx, fd, dir, deadline)
 }
 
 /// Forgets everything about `fd`; its waiters fail with EBADF.
