@@ -181,6 +181,13 @@ static inline const char *child_outcome(int status) {
     CHECK_OK(hclose(b)); \
 } while(0)
 
+/* Lets other coroutines run until cond holds (at most ms milliseconds). */
+#define WAIT_FOR(cond, ms) do { \
+    int64_t wf_ = now() + (ms); \
+    while(!(cond) && now() < wf_) CHECK_OK(msleep(now() + 5)); \
+    CHECK(cond); \
+} while(0)
+
 /* ---- handles ended by tcp_close / ipc_close ----------------------------
    "The socket is closed even in the case of error": the handle number must
    be invalid afterwards. libdill 2.6 frees the object but leaves its handle
