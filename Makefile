@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback header install bench clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback example header install bench clean
 
 all: lib
 
@@ -49,7 +49,7 @@ lib-fallback:
 ctest: $(CTEST_OK)
 	@echo "ctest: $(words $(CTEST_OK)) C tests passed"
 
-$(BUILD)/ctest/%: ctest/%.c ctest/check.h include/libdill.h include/libdillimpl.h $(BUILD)/$(REAL)
+$(BUILD)/ctest/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h include/libdillimpl.h $(BUILD)/$(REAL)
 	@mkdir -p $(dir $@)
 	@$(CC) $(CTEST_CFLAGS) -o $@ $< $(CTEST_LIBS)
 
@@ -58,10 +58,15 @@ $(BUILD)/ctest/%.ok: $(BUILD)/ctest/%
 	@touch $@
 	@echo "pass: $*"
 
+# The EXAMPLE of the ipc_accept_mem man page, as a program (ctest/example.c).
+example: lib
+	@$(MAKE) --no-print-directory $(BUILD)/ctest/example
+	@$(BUILD)/ctest/example
+
 ctest-fallback: $(FB_OK)
 	@echo "ctest-fallback: $(words $(FB_OK)) C tests passed (sigsetjmp context switch)"
 
-$(FB)/ctest/%: ctest/%.c ctest/check.h include/libdill.h include/libdillimpl.h $(FB)/$(REAL)
+$(FB)/ctest/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h include/libdillimpl.h $(FB)/$(REAL)
 	@mkdir -p $(dir $@)
 	@$(CC) $(CTEST_CFLAGS) -Wno-clobbered -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB)
 

@@ -14,10 +14,14 @@
 #
 # For every library each program in this directory is built with
 #   cc -O2 -I$INCDIR -L$LIBDIR -ldill -Wl,-rpath,$LIBDIR
-# and two figures are reported per benchmark:
+# and two figures are reported per benchmark (a program that does not
+# build against a library, e.g. one without sockets, is reported as n/a):
 #   instr/op  (Ir(3N) - Ir(N)) / 2N, Ir counted by valgrind --tool=callgrind
 #             (start-up and tear-down cancel out in the difference)
 #   ns/op     best wall time per op of $REPEAT plain runs with a larger N
+# Throughput benchmarks also get MB/s (from the best ns/op) below the table.
+# The socket benchmarks use 127.0.0.1 and UNIX socket pairs only; the one
+# with 2000 clients raises its own RLIMIT_NOFILE soft limit to the hard one.
 #
 # Environment:
 #   BUILD=dir    build directory (default /tmp/dill-bench)
@@ -42,7 +46,8 @@ NO_IR=${NO_IR:-}
 NO_WALL=${NO_WALL:-}
 ONLY=${ONLY:-}
 
-# name | program | extra argument | N for callgrind | N for wall clock
+# name | program | extra argument | N for callgrind ("-": none) |
+#   N for wall clock | bytes per op (throughput benchmarks only)
 BENCHES="
 yield|yield||10000|5000000
 go+hclose|go||10000|2000000
@@ -51,8 +56,11 @@ choose-roundtrip|choose||10000|1000000
 choose-both-sides|choose|both|10000|1000000
 chmake+go+hdone+3xhclose|chmake||10000|500000
 whispers|whispers||1000|10000
+ipc-pair-64KiB-chunk|ipc_bw||200|16384|65536
+tcp-pingpong-64B|tcp_pingpong||2000|50000
+tcp-2000-clients-x50|tcp_clients|2000|-|100000
 "
-PROGS="yield go chan choose chmake whispers"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -100,7 +108,11 @@ while [ $i -le $NLIB ]; do
         # shellcheck disable=SC2086
         $CC -O2 $CFLAGS -I"$incdir" -o "$out/bin/$p" "$HERE/$p.c" \
             -L"$libdir" -ldill -Wl,-rpath,"$libdir" -Wl,--enable-new-dtags \
-            || die "build of $p.c against $libdir failed"
+            2>"$out/bin/$p.err" || {
+                echo "run.sh: $p.c does not build against $libdir" \
+                    "(see $out/bin/$p.err); reported as n/a" >&2
+                rm -f "$out/bin/$p"
+            }
     done
     # Valgrind 3.19 aborts on some DWARF 5 debug info, so callgrind runs use
     # a debug-stripped copy of the library (same code, same instruction
@@ -139,7 +151,7 @@ PINCMD=
 
 RES=$BUILD/results
 : > "$RES"
-echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall; do
+echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall bytes; do
     [ -n "$name" ] || continue
     if [ -n "$ONLY" ]; then
         case " $ONLY " in *" $name "*) ;; *) continue;; esac
@@ -149,8 +161,13 @@ echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall; do
     i=1
     while [ $i -le $NLIB ]; do
         out=$BUILD/$i
+        if [ ! -x "$out/bin/$prog" ]; then
+            line="$line|n/a|n/a"
+            i=$((i + 1))
+            continue
+        fi
         ipo=-
-        if [ -z "$NO_IR" ]; then
+        if [ -z "$NO_IR" ] && [ "$nir" != - ]; then
             a=$(ir_of "$out/vglib" "$out/bin/$prog" "$nir" "$extra")
             b=$(ir_of "$out/vglib" "$out/bin/$prog" $((3 * nir)) "$extra")
             if [ "$a" = ERR ] || [ "$b" = ERR ]; then ipo=ERR; else
@@ -166,7 +183,7 @@ echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall; do
         line="$line|$ipo|$ns"
         i=$((i + 1))
     done
-    echo "$line" >> "$RES"
+    echo "$line|${bytes:-}" >> "$RES"
     echo "  done: $name" >&2
 done
 
@@ -200,6 +217,22 @@ BEGIN {
         r1 = ($2 + 0 > 0 && $4 ~ /^[0-9.]+$/) ? sprintf("%.2f", $4 / $2) : "-"
         r2 = ($3 + 0 > 0 && $5 ~ /^[0-9.]+$/) ? sprintf("%.2f", $5 / $3) : "-"
         printf " %9s %9s", r1, r2
+    }
+    printf "\n"
+}' "$RES"
+
+# Throughput of the benchmarks that move bulk data (last field: bytes/op).
+awk -F'|' -v nlib="$NLIB" -v labels="$labels" '
+BEGIN { split(labels, lab, " "); first = 1 }
+$(2 * nlib + 2) != "" {
+    if (first) { printf "\nthroughput (from the best ns/op):\n"; first = 0 }
+    printf "%-26s", $1
+    for (i = 1; i <= nlib; i++) {
+        ns = $(2 * i + 1)
+        if (ns ~ /^[0-9.]+$/ && ns + 0 > 0)
+            printf " %8s %7.0f MB/s", substr(lab[i], 1, 8), $(2 * nlib + 2) / ns * 1000
+        else
+            printf " %8s %12s", substr(lab[i], 1, 8), ns
     }
     printf "\n"
 }' "$RES"
