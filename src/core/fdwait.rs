@@ -157,9 +157,9 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
         }
         e.may_ready &= !bit(dir);
     }
-    if deadline == 0 {
-        return libc::ETIMEDOUT;
-    }
+    // Not ready and deadline 0: still wait, with a timer already expired.
+    // The other ready coroutines run and the poller is asked once before
+    // ETIMEDOUT, as with the original.
     e.waiters[dir as usize] = me;
     t.waiting += 1;
     // SAFETY: me is the running coroutine.
