@@ -1,6 +1,13 @@
 //! The handle table: small integers naming objects behind a `struct hvfs`.
 //! Free slots form a LIFO list, so the lowest numbers are handed out first
 //! and a closed number is the next one reused, as with file descriptors.
+//!
+//! Numbers come out in exactly the original's order, which programs (and
+//! the original's own tests) end up depending on. The original never reuses
+//! the number of a connection ended by `tcp_close`/`ipc_close` (it leaks the
+//! slot); we keep such numbers aside and reuse them only where the original
+//! would have grown its table (256 slots, then doubling), so the numbering
+//! matches until then and the table stays bounded after.
 
 use crate::core::hvfs::hvfs;
 use core::ptr;
@@ -20,11 +27,19 @@ struct Slot {
 pub struct Handles {
     slots: Vec<Slot>,
     free: i32,
+    /// Numbers retired by an orderly socket close, reused last.
+    retired: i32,
+    /// The size the original's table would have: fresh numbers up to here
+    /// come before retired ones.
+    cap: usize,
 }
+
+/// The original's first table size.
+const FIRST_CAP: usize = 256;
 
 impl Handles {
     pub const fn new() -> Handles {
-        Handles { slots: Vec::new(), free: END }
+        Handles { slots: Vec::new(), free: END, retired: END, cap: 0 }
     }
 
     /// Names `vfs` with a new handle. Err(ENOMEM) when the table cannot grow.
@@ -41,10 +56,22 @@ impl Handles {
         Ok(h)
     }
 
-    /// No closed handle to reuse: the next number up.
+    /// No closed handle to reuse: the next number up, or a retired one
+    /// where the original would grow its table.
     #[inline(never)]
     fn append(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
         let h = self.slots.len();
+        if h >= self.cap {
+            if self.retired != END {
+                let h = self.retired;
+                let s = &mut self.slots[h as usize];
+                self.retired = s.next;
+                s.next = IN_USE;
+                s.vfs = vfs;
+                return Ok(h);
+            }
+            self.cap = if self.cap == 0 { FIRST_CAP } else { self.cap.saturating_mul(2) };
+        }
         if h >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
             return Err(libc::ENOMEM);
         }
@@ -91,6 +118,17 @@ impl Handles {
             }
         }
     }
+
+    /// Second half of `remove` for an orderly socket close: `h` is reused
+    /// only after every number the original would hand out first.
+    pub fn end_retire(&mut self, h: i32) {
+        if let Some(s) = self.slots.get_mut(h as usize) {
+            if s.next == CLOSING {
+                s.next = self.retired;
+                self.retired = h;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +152,29 @@ mod tests {
         for i in 3..1000 {
             assert_eq!(t.insert(p), Ok(i));
         }
+    }
+
+    #[test]
+    fn retired_numbers_wait_until_the_original_would_grow() {
+        let mut t = Handles::new();
+        let mut v = hvfs { query: None, close: None, done: None, refcount: 0 };
+        let p = &mut v as *mut hvfs;
+        assert_eq!(t.insert(p), Ok(0));
+        assert_eq!(t.insert(p), Ok(1));
+        assert!(t.begin_remove(0).is_some());
+        t.end_retire(0);
+        assert_eq!(t.get(0), None);
+        assert!(t.begin_remove(0).is_none());
+        // 0 is skipped while fresh numbers below 256 remain.
+        for i in 2..256 {
+            assert_eq!(t.insert(p), Ok(i));
+        }
+        // Where the original would double its table, 0 comes back first.
+        assert_eq!(t.insert(p), Ok(0));
+        assert_eq!(t.insert(p), Ok(256));
+        // A plain close is still reused at once.
+        assert_eq!(t.remove(5), Some(p));
+        assert_eq!(t.insert(p), Ok(5));
     }
 }
 

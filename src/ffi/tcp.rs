@@ -133,6 +133,8 @@ pub(crate) fn close(s: c_int, kind: u8, deadline: i64) -> i32 {
         stream::close_now(cx, st);
         libc::ECANCELED
     };
-    cx.handles().end_remove(s);
+    // Its number is reused last, as near the original's numbering as we can
+    // be without leaking (see core::handles).
+    cx.handles().end_retire(s);
     e
 }

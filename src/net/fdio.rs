@@ -10,12 +10,10 @@ use crate::core::clock::now_ms;
 use crate::core::ctx::Ctx;
 use crate::core::errno;
 use crate::core::fdwait::{self, IN, OUT};
-use crate::net::iol::{iolist, Cursor};
+use crate::net::iol::{iolist, Cursor, IoVecs};
 use core::ffi::c_void;
 use core::ptr;
 
-/// iovecs handed to one sendmsg/recvmsg; longer lists take more calls.
-const IOV_MAX: usize = 64;
 
 /// Receive buffer of a stream socket: small reads are served from it.
 pub struct RxBuf<'a> {
@@ -131,17 +129,14 @@ pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::sockle
 /// the socket keeps up.
 pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), i32> {
     let mut cur = Cursor::new(first);
-    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let mut iov = IoVecs::new();
     let mut waited = true;
     while !cur.done() {
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);
         }
-        let (n, _) = cur.iovecs(&mut iov, false);
-        // SAFETY: all-zero is a valid msghdr; iov holds n valid entries.
-        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
-        hdr.msg_iov = iov.as_mut_ptr();
-        hdr.msg_iovlen = n;
+        cur.iovecs(&mut iov, false);
+        let hdr = iov.msghdr();
         // SAFETY: hdr describes the caller's buffers.
         let sz = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
         if sz >= 0 {
@@ -193,7 +188,7 @@ fn drain_rx(rx: &mut RxBuf, cur: &mut Cursor) {
 pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64) -> Result<(), i32> {
     let drop_all = first.is_null();
     let mut cur = Cursor::new(first);
-    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
+    let mut iov = IoVecs::new();
     let mut waited = true;
     loop {
         if drop_all {
@@ -209,12 +204,9 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
             return Err(libc::ETIMEDOUT);
         }
         // Large contiguous requests skip the buffer copy.
-        let (n, bytes) = if drop_all { (0, 0) } else { cur.iovecs(&mut iov, true) };
-        let got = if n > 0 && bytes >= rx.data.len() {
-            // SAFETY: all-zero is a valid msghdr; iov holds n valid entries.
-            let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
-            hdr.msg_iov = iov.as_mut_ptr();
-            hdr.msg_iovlen = n;
+        let bytes = if drop_all { 0 } else { cur.iovecs(&mut iov, true) };
+        let got = if !iov.is_empty() && bytes >= rx.data.len() {
+            let mut hdr = iov.msghdr();
             // SAFETY: hdr describes the caller's buffers.
             match unsafe { libc::recvmsg(fd, &mut hdr, 0) } {
                 0 => Err(libc::EPIPE),

@@ -104,25 +104,66 @@ impl Cursor {
         }
     }
 
-    /// Fills `iov` with the pieces from here on (at most its length); stops
-    /// at a skip piece (null base) when `stop_at_skip`. Returns the count and
-    /// the bytes covered.
-    pub fn iovecs(&self, iov: &mut [libc::iovec], stop_at_skip: bool) -> (usize, usize) {
+    /// Fills `iov` with the pieces from here on (at most its capacity);
+    /// stops at a skip piece (null base) when `stop_at_skip`. Returns the
+    /// bytes covered.
+    pub fn iovecs(&self, iov: &mut IoVecs, stop_at_skip: bool) -> usize {
         let mut c = Cursor { node: self.node, off: self.off };
-        let (mut n, mut bytes) = (0, 0);
-        while n < iov.len() && !c.done() {
+        let mut bytes = 0;
+        iov.n = 0;
+        while iov.n < IOV_MAX && !c.done() {
             let (base, len) = c.piece();
             if base.is_null() && stop_at_skip {
                 break;
             }
-            iov[n] = libc::iovec { iov_base: base as *mut c_void, iov_len: len };
-            n += 1;
+            iov.v[iov.n].write(libc::iovec { iov_base: base as *mut c_void, iov_len: len });
+            iov.n += 1;
             bytes += len;
+            // SAFETY: not done, so node is a valid node.
             c.node = unsafe { (*c.node).iol_next };
             c.off = 0;
             c.skip_empty();
         }
-        (n, bytes)
+        bytes
+    }
+}
+
+/// Pieces handed to one sendmsg/recvmsg; longer lists take more calls.
+pub const IOV_MAX: usize = 64;
+
+/// An iovec array filled from a cursor. Left uninitialised beyond the
+/// filled part: clearing 1 KiB per call would cost more than the call.
+pub struct IoVecs {
+    v: [core::mem::MaybeUninit<libc::iovec>; IOV_MAX],
+    n: usize,
+}
+
+impl IoVecs {
+    pub fn new() -> IoVecs {
+        IoVecs { v: [const { core::mem::MaybeUninit::uninit() }; IOV_MAX], n: 0 }
+    }
+
+    /// The filled entries.
+    pub fn filled(&mut self) -> &mut [libc::iovec] {
+        // SAFETY: the first n entries were written by `Cursor::iovecs`.
+        unsafe { core::slice::from_raw_parts_mut(self.v.as_mut_ptr() as *mut libc::iovec, self.n) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// A msghdr over the filled entries (no name, no control data).
+    pub fn msghdr(&mut self) -> libc::msghdr {
+        // SAFETY: all-zero is a valid msghdr.
+        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+        hdr.msg_iov = self.v.as_mut_ptr() as *mut libc::iovec;
+        hdr.msg_iovlen = self.n;
+        hdr
     }
 }
 
@@ -172,9 +213,10 @@ mod tests {
         a.iol_next = &mut e;
         e.iol_next = &mut b;
         let mut c = Cursor::new(&mut a);
-        let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; 4];
-        assert_eq!(c.iovecs(&mut iov, true), (1, 4));
-        assert_eq!(c.iovecs(&mut iov, false), (2, 10));
+        let mut iov = IoVecs::new();
+        assert_eq!((c.iovecs(&mut iov, true), iov.len()), (4, 1));
+        assert_eq!((c.iovecs(&mut iov, false), iov.len()), (10, 2));
+        assert!(iov.filled()[1].iov_base.is_null());
         c.advance(5);
         assert_eq!(c.piece(), (ptr::null_mut(), 5));
         c.advance(5);

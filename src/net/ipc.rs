@@ -66,25 +66,7 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: *mut c_void, deadline: 
 
 pub fn connect(cx: &Ctx, path: *const c_char, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     let su = resolve(path)?;
-    let r = stream::reserve(mem)?;
-    let fd = match fdio::socket(libc::AF_UNIX, libc::SOCK_STREAM) {
-        Ok(fd) => fd,
-        Err(e) => {
-            r.cancel();
-            return Err(e);
-        }
-    };
-    let res = match fdio::connect(cx, fd, &su as *const _ as *const libc::sockaddr, SU_LEN, deadline) {
-        Ok(()) => stream::create(cx, fd, IPC, r),
-        Err(e) => {
-            r.cancel();
-            Err(e)
-        }
-    };
-    if res.is_err() {
-        fdio::close(cx, fd);
-    }
-    res
+    stream::connect(cx, libc::AF_UNIX, &su as *const _ as *const libc::sockaddr, SU_LEN, IPC, mem, deadline)
 }
 
 /// Two connected streams; `mem` (if not null) holds both, IPC_SIZE each.

@@ -161,6 +161,38 @@ pub fn create(cx: &Ctx, fd: c_int, kind: u8, r: Reserved) -> Result<c_int, i32> 
     handles::make(cx, s as *mut hvfs).inspect_err(|_| r.cancel())
 }
 
+/// A new stream of `kind` connected to `sa` (a sockaddr of `len` bytes in
+/// `family`) within `deadline`: tcp_connect and ipc_connect.
+pub fn connect(
+    cx: &Ctx,
+    family: i32,
+    sa: *const libc::sockaddr,
+    len: u32,
+    kind: u8,
+    mem: *mut c_void,
+    deadline: i64,
+) -> Result<c_int, i32> {
+    let r = reserve(mem)?;
+    let fd = match fdio::socket(family, libc::SOCK_STREAM) {
+        Ok(fd) => fd,
+        Err(e) => {
+            r.cancel();
+            return Err(e);
+        }
+    };
+    let res = match fdio::connect(cx, fd, sa, len, deadline) {
+        Ok(()) => create(cx, fd, kind, r),
+        Err(e) => {
+            r.cancel();
+            Err(e)
+        }
+    };
+    if res.is_err() {
+        fdio::close(cx, fd);
+    }
+    res
+}
+
 /// bsendl on our stream. Returns 0 or an errno.
 pub fn send(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
     // SAFETY: s is a live stream.

@@ -67,23 +67,5 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut
 pub fn connect(cx: &Ctx, addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: addr non-null (checked by the caller).
     let a = unsafe { &*addr };
-    let r = stream::reserve(mem)?;
-    let fd = match fdio::socket(a.family(), libc::SOCK_STREAM) {
-        Ok(fd) => fd,
-        Err(e) => {
-            r.cancel();
-            return Err(e);
-        }
-    };
-    let res = match fdio::connect(cx, fd, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, deadline) {
-        Ok(()) => stream::create(cx, fd, TCP, r),
-        Err(e) => {
-            r.cancel();
-            Err(e)
-        }
-    };
-    if res.is_err() {
-        fdio::close(cx, fd);
-    }
-    res
+    stream::connect(cx, a.family(), a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, TCP, mem, deadline)
 }

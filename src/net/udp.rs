@@ -6,14 +6,12 @@ use crate::core::fdwait::{self, IN};
 use crate::core::handles;
 use crate::core::hvfs::hvfs;
 use crate::net::fdio;
-use crate::net::iol::{self, iolist, Cursor};
+use crate::net::iol::{self, iolist, Cursor, IoVecs};
 use crate::net::ipaddr::ipaddr;
 use crate::net::vfs::{msock_id, msock_vfs};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
-/// Pieces one datagram may be gathered from or scattered to.
-const IOV_MAX: usize = 64;
 
 #[repr(C)]
 pub struct Udp {
@@ -160,20 +158,15 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
     };
     // SAFETY: the caller's list (C contract).
     unsafe { iol::check(first, last) }?;
-    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
-    let cur = Cursor::new(first);
-    let (n, _) = cur.iovecs(&mut iov, false);
+    let mut iov = IoVecs::new();
     let mut rest = Cursor::new(first);
-    rest.advance(iov[..n].iter().map(|v| v.iov_len).sum());
+    rest.advance(rest.iovecs(&mut iov, false));
     if !rest.done() {
         return Err(libc::EMSGSIZE); // More pieces than one datagram may have.
     }
-    // SAFETY: all-zero is a valid msghdr.
-    let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+    let mut hdr = iov.msghdr();
     hdr.msg_name = dst.data.as_ptr() as *mut c_void;
     hdr.msg_namelen = dst.len() as u32;
-    hdr.msg_iov = iov.as_mut_ptr();
-    hdr.msg_iovlen = n;
     // SAFETY: hdr describes the destination and the caller's buffers.
     if unsafe { libc::sendmsg(u.fd, &hdr, libc::MSG_NOSIGNAL) } >= 0 {
         return Ok(());
@@ -195,12 +188,14 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
         // SAFETY: the caller's list (C contract).
         unsafe { iol::check(first, last) }?;
     }
-    let mut iov = [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; IOV_MAX];
-    let (n, _) = if drop { (0, 0) } else { Cursor::new(first).iovecs(&mut iov, false) };
+    let mut iov = IoVecs::new();
+    if !drop {
+        Cursor::new(first).iovecs(&mut iov, false);
+    }
     // Skip pieces (null base) receive into a shared scratch area.
-    if iov[..n].iter().any(|v| v.iov_base.is_null()) {
+    if iov.filled().iter().any(|v| v.iov_base.is_null()) {
         let scratch = cx.scratch();
-        for v in iov[..n].iter_mut().filter(|v| v.iov_base.is_null()) {
+        for v in iov.filled().iter_mut().filter(|v| v.iov_base.is_null()) {
             v.iov_base = scratch.as_mut_ptr() as *mut c_void;
             v.iov_len = v.iov_len.min(scratch.len());
         }
@@ -208,12 +203,9 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
     let flags = if drop { libc::MSG_TRUNC } else { 0 };
     let mut from = ipaddr::zeroed();
     loop {
-        // SAFETY: all-zero is a valid msghdr.
-        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+        let mut hdr = iov.msghdr();
         hdr.msg_name = from.data.as_mut_ptr() as *mut c_void;
         hdr.msg_namelen = 32;
-        hdr.msg_iov = iov.as_mut_ptr();
-        hdr.msg_iovlen = n;
         // SAFETY: hdr describes our address buffer and the caller's buffers.
         let sz = unsafe { libc::recvmsg(fd, &mut hdr, flags) };
         if sz >= 0 {
