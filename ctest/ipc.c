@@ -583,69 +583,22 @@ static void test_blocking(void) {
 /* Large transfers in both directions.                                      */
 /* ------------------------------------------------------------------------ */
 
-#define BULK (6u << 20)
-
 static const size_t send_chunks[] = {5, 1 << 20, 1, 2048, 65536, 3, 99999,
     7777, 2000};
 static const size_t recv_chunks[] = {1000, 1, 2001, 131072, 17, 500000, 2,
     1999};
-#define NCHUNKS(a) (sizeof(a) / sizeof((a)[0]))
-
-static coroutine void bulk_send(int s, uint64_t seed) {
-    struct stream st;
-    stream_init(&st, seed);
-    uint8_t *buf = malloc(1 << 20);
-    CHECK(buf);
-    size_t sent = 0;
-    for(unsigned i = 0; sent < BULK; i++) {
-        size_t n = send_chunks[i % NCHUNKS(send_chunks)];
-        if(n > BULK - sent) n = BULK - sent;
-        stream_fill(&st, buf, n);
-        if(i % 3) {
-            CHECK_OK(bsend(s, buf, n, now() + 10000));
-        }
-        else {
-            size_t h = n / 2;
-            struct iolist iol[2] = {{buf, h, &iol[1], 0},
-                {buf + h, n - h, NULL, 0}};
-            CHECK_OK(bsendl(s, &iol[0], &iol[1], now() + 10000));
-        }
-        sent += n;
-    }
-    free(buf);
-}
-
-static coroutine void bulk_recv(int s, uint64_t seed) {
-    struct stream st;
-    stream_init(&st, seed);
-    uint8_t *buf = malloc(1 << 20);
-    CHECK(buf);
-    size_t got = 0;
-    for(unsigned i = 0; got < BULK; i++) {
-        size_t n = recv_chunks[i % NCHUNKS(recv_chunks)];
-        if(n > BULK - got) n = BULK - got;
-        if(i % 2) {
-            CHECK_OK(brecv(s, buf, n, now() + 10000));
-        }
-        else {
-            size_t t = n / 4;
-            struct iolist iol[3] = {{buf, t, &iol[1], 0},
-                {buf + t, t, &iol[2], 0}, {buf + 2 * t, n - 2 * t, NULL, 0}};
-            CHECK_OK(brecvl(s, &iol[0], &iol[2], now() + 10000));
-        }
-        stream_expect(&st, buf, n);
-        got += n;
-    }
-    free(buf);
-}
+#define BULK_SEND(s, seed) \
+    bulk_send(s, seed, send_chunks, NCHUNKS(send_chunks))
+#define BULK_RECV(s, seed) \
+    bulk_recv(s, seed, recv_chunks, NCHUNKS(recv_chunks))
 
 static void both_ways(int a, int b) {
     int bn = bundle();
     CHECK(bn >= 0);
-    CHECK(bundle_go(bn, bulk_send(a, 11)) == 0);
-    CHECK(bundle_go(bn, bulk_recv(a, 12)) == 0);
-    CHECK(bundle_go(bn, bulk_send(b, 12)) == 0);
-    CHECK(bundle_go(bn, bulk_recv(b, 11)) == 0);
+    CHECK(bundle_go(bn, BULK_SEND(a, 11)) == 0);
+    CHECK(bundle_go(bn, BULK_RECV(a, 12)) == 0);
+    CHECK(bundle_go(bn, BULK_SEND(b, 12)) == 0);
+    CHECK(bundle_go(bn, BULK_RECV(b, 11)) == 0);
     CHECK_OK(bundle_wait(bn, now() + 20000));
     CHECK_OK(hclose(bn));
 }

@@ -271,4 +271,75 @@ static inline void raw_recv(int fd, void *buf, size_t len) {
     }
 }
 
+/* ---- bulk transfers ----------------------------------------------------
+   BULK bytes one way through a byte socket, in chunks whose sizes cycle
+   through a table, by bsend/brecv and bsendl/brecvl in turn, with iolists
+   of two or three pieces (one of them empty): the receiver checks every
+   byte against its own copy of the stream. */
+
+#define BULK (6u << 20)
+#define NCHUNKS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Splits buf[0..n) into an iolist of the given shape; returns its last
+   piece. */
+static inline struct iolist *bulk_pieces(struct iolist iol[3], uint8_t *buf,
+      size_t n, unsigned shape) {
+    size_t a = shape == 0 ? n / 2 : shape == 1 ? n / 3 : n / 4;
+    size_t b = shape == 1 ? 0 : shape == 2 ? n / 4 : n - a;
+    iol[0] = (struct iolist){buf, a, &iol[1], 0};
+    iol[1] = (struct iolist){buf + a, b, NULL, 0};
+    if(shape == 0) return &iol[1];
+    iol[1].iol_next = &iol[2];
+    iol[2] = (struct iolist){buf + a + b, n - a - b, NULL, 0};
+    return &iol[2];
+}
+
+__attribute__((unused)) static coroutine void bulk_send(int s, uint64_t seed,
+      const size_t *chunks, size_t nchunks) {
+    struct stream st;
+    stream_init(&st, seed);
+    uint8_t *buf = malloc(1 << 20);
+    CHECK(buf);
+    size_t sent = 0;
+    for(unsigned i = 0; sent < BULK; i++) {
+        size_t n = chunks[i % nchunks];
+        if(n > BULK - sent) n = BULK - sent;
+        stream_fill(&st, buf, n);
+        if(i % 2) {
+            CHECK_OK(bsend(s, buf, n, now() + 10000));
+        }
+        else {
+            struct iolist iol[3];
+            struct iolist *last = bulk_pieces(iol, buf, n, (i / 2) % 3);
+            CHECK_OK(bsendl(s, &iol[0], last, now() + 10000));
+        }
+        sent += n;
+    }
+    free(buf);
+}
+
+__attribute__((unused)) static coroutine void bulk_recv(int s, uint64_t seed,
+      const size_t *chunks, size_t nchunks) {
+    struct stream st;
+    stream_init(&st, seed);
+    uint8_t *buf = malloc(1 << 20);
+    CHECK(buf);
+    size_t got = 0;
+    for(unsigned i = 0; got < BULK; i++) {
+        size_t n = chunks[i % nchunks];
+        if(n > BULK - got) n = BULK - got;
+        if(i % 2) {
+            CHECK_OK(brecv(s, buf, n, now() + 10000));
+        }
+        else {
+            struct iolist iol[3];
+            struct iolist *last = bulk_pieces(iol, buf, n, (i / 2 + 1) % 3);
+            CHECK_OK(brecvl(s, &iol[0], last, now() + 10000));
+        }
+        stream_expect(&st, buf, n);
+        got += n;
+    }
+    free(buf);
+}
+
 #endif

@@ -577,65 +577,14 @@ static void test_close(void) {
 /* Large transfers in both directions at once, on caller-supplied memory.   */
 /* ------------------------------------------------------------------------ */
 
-#define BULK (6u << 20)
-
 static const size_t send_chunks[] = {1, 7, 100, 1460, 4096, 65536, 300001,
     1 << 20, 13, 2000, 2001};
 static const size_t recv_chunks[] = {3, 64, 999, 2000, 2001, 65535, 500000,
     1, 1999, 77777};
-#define NCHUNKS(a) (sizeof(a) / sizeof((a)[0]))
-
-static coroutine void bulk_send(int s, uint64_t seed) {
-    struct stream st;
-    stream_init(&st, seed);
-    uint8_t *buf = malloc(1 << 20);
-    CHECK(buf);
-    size_t sent = 0;
-    for(unsigned i = 0; sent < BULK; i++) {
-        size_t n = send_chunks[i % NCHUNKS(send_chunks)];
-        if(n > BULK - sent) n = BULK - sent;
-        stream_fill(&st, buf, n);
-        if(i % 2) {
-            CHECK_OK(bsend(s, buf, n, now() + 10000));
-        }
-        else {
-            /* Three pieces, the middle one empty. */
-            size_t h = n / 2;
-            struct iolist iol[3] = {
-                {buf, h, &iol[1], 0},
-                {buf + h, 0, &iol[2], 0},
-                {buf + h, n - h, NULL, 0}};
-            CHECK_OK(bsendl(s, &iol[0], &iol[2], now() + 10000));
-        }
-        sent += n;
-    }
-    free(buf);
-}
-
-static coroutine void bulk_recv(int s, uint64_t seed) {
-    struct stream st;
-    stream_init(&st, seed);
-    uint8_t *buf = malloc(1 << 20);
-    CHECK(buf);
-    size_t got = 0;
-    for(unsigned i = 0; got < BULK; i++) {
-        size_t n = recv_chunks[i % NCHUNKS(recv_chunks)];
-        if(n > BULK - got) n = BULK - got;
-        if(i % 2) {
-            CHECK_OK(brecv(s, buf, n, now() + 10000));
-        }
-        else {
-            size_t t = n / 3;
-            struct iolist iol[2] = {
-                {buf, t, &iol[1], 0},
-                {buf + t, n - t, NULL, 0}};
-            CHECK_OK(brecvl(s, &iol[0], &iol[1], now() + 10000));
-        }
-        stream_expect(&st, buf, n);
-        got += n;
-    }
-    free(buf);
-}
+#define BULK_SEND(s, seed) \
+    bulk_send(s, seed, send_chunks, NCHUNKS(send_chunks))
+#define BULK_RECV(s, seed) \
+    bulk_recv(s, seed, recv_chunks, NCHUNKS(recv_chunks))
 
 static GUARDED(conn_mem, TCP_SIZE);
 
@@ -644,8 +593,8 @@ static coroutine void bulk_client(struct ipaddr a) {
     CHECK(s >= 0);
     int b = bundle();
     CHECK(b >= 0);
-    CHECK(bundle_go(b, bulk_send(s, 1)) == 0);
-    CHECK(bundle_go(b, bulk_recv(s, 2)) == 0);
+    CHECK(bundle_go(b, BULK_SEND(s, 1)) == 0);
+    CHECK(bundle_go(b, BULK_RECV(s, 2)) == 0);
     CHECK_OK(bundle_wait(b, now() + 20000));
     CHECK_OK(hclose(b));
     CHECK_OK(tcp_close(s, now() + 3000));
@@ -670,8 +619,8 @@ static void test_bulk(void) {
         CHECK(s >= 0);
         int b = bundle();
         CHECK(b >= 0);
-        CHECK(bundle_go(b, bulk_send(s, 2)) == 0);
-        CHECK(bundle_go(b, bulk_recv(s, 1)) == 0);
+        CHECK(bundle_go(b, BULK_SEND(s, 2)) == 0);
+        CHECK(bundle_go(b, BULK_RECV(s, 1)) == 0);
         CHECK_OK(bundle_wait(b, now() + 20000));
         CHECK_OK(hclose(b));
         CHECK_OK(tcp_close(s, now() + 3000));
