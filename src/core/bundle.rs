@@ -12,7 +12,9 @@ use core::ptr;
 #[repr(C)]
 pub struct Bundle {
     pub vfs: hvfs,
-    /// Members, linked through `Cr::bnext`/`bprev`.
+    /// Members in launch order, linked through `Cr::bnext`/`bprev`; the
+    /// first one's `bprev` is the last one (no room for a tail pointer in
+    /// BUNDLE_SIZE).
     first: *mut Cr,
     /// Coroutines waiting for members to finish, linked through `Cr::wnext`.
     waiters: *mut Cr,
@@ -100,17 +102,23 @@ pub fn discard(cx: &Ctx, b: *mut Bundle) {
     }
 }
 
-/// Adds the coroutine `cr` (being launched) to `b`.
+/// Adds the coroutine `cr` (being launched) at the end of `b`.
+#[inline(always)]
 pub fn join(b: *mut Bundle, cr: *mut Cr) {
     // SAFETY: b is a live bundle and cr a fresh coroutine record.
     unsafe {
         (*cr).bundle = b;
-        (*cr).bprev = ptr::null_mut();
-        (*cr).bnext = (*b).first;
-        if !(*b).first.is_null() {
-            (*(*b).first).bprev = cr;
+        (*cr).bnext = ptr::null_mut();
+        let first = (*b).first;
+        if first.is_null() {
+            (*cr).bprev = cr;
+            (*b).first = cr;
+        } else {
+            let last = (*first).bprev;
+            (*last).bnext = cr;
+            (*cr).bprev = last;
+            (*first).bprev = cr;
         }
-        (*b).first = cr;
         (*b).count += 1;
     }
 }
@@ -125,13 +133,17 @@ pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
         if b.is_null() {
             return false;
         }
-        if (*cr).bprev.is_null() {
-            (*b).first = (*cr).bnext;
+        let (prev, next) = ((*cr).bprev, (*cr).bnext);
+        if cr == (*b).first {
+            (*b).first = next;
         } else {
-            (*(*cr).bprev).bnext = (*cr).bnext;
+            (*prev).bnext = next;
         }
-        if !(*cr).bnext.is_null() {
-            (*(*cr).bnext).bprev = (*cr).bprev;
+        if !next.is_null() {
+            (*next).bprev = prev;
+        } else if !(*b).first.is_null() {
+            // cr was the last: the first one learns the new last.
+            (*(*b).first).bprev = prev;
         }
         (*b).count -= 1;
         (*cr).bundle = ptr::null_mut();
@@ -188,39 +200,53 @@ pub fn close(cx: &Ctx, b: *mut Bundle) {
     }
 }
 
+/// Cancels the members one at a time, in launch order, each finishing
+/// before the next is canceled (as the original does: what one does on its
+/// way out, say an hdone, reaches the others still running).
 #[inline(never)]
 fn close_busy(cx: &Ctx, b: *mut Bundle) {
     let me = cx.me();
     // SAFETY: b is a live bundle whose last handle was just closed; members
     // stay live until they leave it.
     unsafe {
-        let mut cr = (*b).first;
-        let mut inside = false;
-        while !cr.is_null() {
-            let next = (*cr).bnext;
-            if cr == me {
-                inside = true;
-                (*me).set_canceled();
-            } else {
-                sched::cancel(cx, cr);
-            }
-            cr = next;
+        // Closing one's own bundle: the others go first, the rest is left to
+        // the moment we finish.
+        let inside = (*me).bundle == b;
+        if inside {
+            (*me).set_canceled();
         }
-        // Closing one's own bundle: wait for the others, then leave the rest
-        // to the moment we finish.
-        let target = inside as u32;
-        while (*b).count > target {
-            add_waiter(b, me);
-            let was = (*me).uncancelable;
-            (*me).uncancelable = true;
-            sched::wait(cx, -1);
-            (*me).uncancelable = was;
+        loop {
+            let cr = first_other(b, me);
+            if cr.is_null() {
+                break;
+            }
+            sched::cancel(cx, cr);
+            // Any member leaving wakes us; wait for this one to go (its
+            // record may be gone with it: look only at the bundle). Nobody
+            // can join a bundle without a handle, so no newcomer can take
+            // its place at the front.
+            while first_other(b, me) == cr {
+                add_waiter(b, me);
+                let was = (*me).uncancelable;
+                (*me).uncancelable = true;
+                sched::wait(cx, -1);
+                (*me).uncancelable = was;
+            }
         }
         if inside {
             (*b).orphan = true;
         } else {
             discard(cx, b);
         }
+    }
+}
+
+/// The first member of `b` other than `me`, or null.
+fn first_other(b: *mut Bundle, me: *mut Cr) -> *mut Cr {
+    // SAFETY: b is live and its members are live.
+    unsafe {
+        let first = (*b).first;
+        if first == me { (*me).bnext } else { first }
     }
 }
 
@@ -232,10 +258,9 @@ pub fn wait_empty(cx: &Ctx, b: *mut Bundle, deadline: i64) -> i32 {
         if !(*me).can_block() {
             return libc::ECANCELED;
         }
+        // Deadline 0 waits too, with its timer already expired: the members
+        // that are ready run first (as with the original) and may finish.
         while (*b).count > 0 {
-            if deadline == 0 {
-                return libc::ETIMEDOUT;
-            }
             add_waiter(b, me);
             match sched::wait(cx, deadline) {
                 (FIRED_TIMEOUT, _) => return libc::ETIMEDOUT,

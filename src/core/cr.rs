@@ -35,6 +35,8 @@ pub struct Cr {
     /// Position in the timer heap, or `NO_TIMER`.
     pub timer_idx: usize,
     pub deadline: i64,
+    /// Arming order of the timer, for ties.
+    pub timer_seq: u64,
     /// The fd wait in progress: fd and direction, fd -1 if none.
     pub wait_fd: i32,
     pub wait_dir: u8,
@@ -69,6 +71,7 @@ impl Cr {
             extras: false,
             timer_idx: NO_TIMER,
             deadline: -1,
+            timer_seq: 0,
             wait_fd: -1,
             wait_dir: 0,
             clauses: ptr::null_mut(),
@@ -100,6 +103,7 @@ impl Cr {
             ptr::addr_of_mut!((*cr).extras).write(false);
             ptr::addr_of_mut!((*cr).timer_idx).write(NO_TIMER);
             ptr::addr_of_mut!((*cr).deadline).write(-1);
+            ptr::addr_of_mut!((*cr).timer_seq).write(0);
             ptr::addr_of_mut!((*cr).wait_fd).write(-1);
             ptr::addr_of_mut!((*cr).wait_dir).write(0);
             ptr::addr_of_mut!((*cr).clauses).write(ptr::null_mut());

@@ -178,9 +178,18 @@ mod tests {
     }
 }
 
+/// A canceled coroutine (or a close callback) gets no new handles: what it
+/// would create could outlive the teardown. ECANCELED, as the original.
+#[inline]
+fn refuse_if_canceled(cx: &crate::core::ctx::Ctx) -> Result<(), i32> {
+    // SAFETY: the running coroutine is live.
+    if unsafe { (*cx.me()).can_block() } { Ok(()) } else { Err(libc::ECANCELED) }
+}
+
 /// hmake: names a new object, whose refcount starts at 1.
 #[inline]
 pub fn make(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
+    refuse_if_canceled(cx)?;
     let h = cx.handles().insert(vfs)?;
     // SAFETY: vfs is a live object supplied by the caller.
     unsafe { (*vfs).refcount = 1 };
@@ -190,6 +199,7 @@ pub fn make(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
 /// hdup: a second handle for the same object.
 pub fn dup(cx: &crate::core::ctx::Ctx, h: i32) -> Result<i32, i32> {
     let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
+    refuse_if_canceled(cx)?;
     let h2 = cx.handles().insert(vfs)?;
     // SAFETY: vfs is live: h names it.
     unsafe { (*vfs).refcount += 1 };
@@ -204,11 +214,15 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
     // SAFETY: vfs was named by h and is live until its close callback runs.
     unsafe {
         if (*vfs).refcount > 1 {
+            // One of several duplicates. The original keeps this number
+            // alive (and dangling later); we retire it, so the numbers
+            // handed out next stay the original's.
             (*vfs).refcount -= 1;
-        } else {
-            (*vfs).refcount = 0;
-            close_object(cx, vfs);
+            cx.handles().end_retire(h);
+            return Ok(());
         }
+        (*vfs).refcount = 0;
+        close_object(cx, vfs);
     }
     cx.handles().end_remove(h);
     Ok(())

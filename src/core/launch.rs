@@ -15,7 +15,7 @@ use core::mem::{align_of, size_of};
 /// Bytes of caller memory that `go_mem` reserves for the coroutine's bundle.
 pub const BUNDLE_SIZE: usize = 64;
 /// Smallest stack worth running on, beyond the coroutine record.
-const MIN_STACK: usize = 2048;
+const MIN_STACK: usize = 1024;
 
 /// Where a new coroutine runs.
 pub enum Mem {

@@ -57,7 +57,11 @@ pub fn wait(cx: &Ctx, deadline: i64) -> (i32, i32) {
     unsafe { (*me).blocked = true };
     suspend(cx);
     // SAFETY: as above; the waker filled these in.
-    unsafe { ((*me).fired, (*me).err) }
+    let (fired, err) = unsafe { ((*me).fired, (*me).err) };
+    // The original leaves the waker's code in errno even on success (0 for
+    // a hand-off, ETIMEDOUT after a sleep); programs can see it.
+    cx.set_errno(err);
+    (fired, err)
 }
 
 /// Ends `cr`'s wait with (fired, err): undoes every registration of the wait
@@ -219,13 +223,14 @@ fn recycle_zombie(cx: &Ctx) {
     cx.stacks().put(z);
 }
 
-/// Fires expired timers and collects fd events. With `block`, sleeps until
-/// the next deadline or event when nothing is ready.
+/// Collects fd events, then fires expired timers. With `block`, sleeps
+/// until the next deadline or event when nothing is ready. Fds go first, as
+/// in the original: a wait whose fd became ready by the time its deadline
+/// expired succeeds.
 #[cold]
 #[inline(never)]
 fn poll(cx: &Ctx, block: bool) {
     let mut now = now_ms();
-    fire_timers(cx, now);
     let mut timeout = 0;
     if block && cx.ready_head.get().is_null() {
         timeout = match cx.timers().next_deadline() {
@@ -237,9 +242,9 @@ fn poll(cx: &Ctx, block: bool) {
         crate::core::fdwait::poll(cx, timeout);
         if timeout != 0 {
             now = now_ms();
-            fire_timers(cx, now);
         }
     }
+    fire_timers(cx, now);
 }
 
 fn fire_timers(cx: &Ctx, now: i64) {

@@ -1,22 +1,25 @@
 //! Deadlines of blocked coroutines: a binary min-heap of coroutine pointers
-//! keyed by their deadline. Each coroutine knows its heap position, so removal
+//! keyed by their deadline, ties broken by arming order (equal deadlines
+//! wake first-in first-out, as with the original). Each coroutine knows its heap position, so removal
 //! on early wake-up is O(log n) and nothing is allocated once the heap grew.
 
 use crate::core::cr::{Cr, NO_TIMER};
 
 pub struct Timers {
     heap: Vec<*mut Cr>,
+    /// Arming counter: the tie-breaker of equal deadlines.
+    seq: u64,
 }
 
 impl Timers {
     pub const fn new() -> Timers {
-        Timers { heap: Vec::new() }
+        Timers { heap: Vec::new(), seq: 0 }
     }
 
     #[inline]
-    fn key(&self, i: usize) -> i64 {
+    fn key(&self, i: usize) -> (i64, u64) {
         // SAFETY: every entry is a live coroutine blocked with a timer.
-        unsafe { (*self.heap[i]).deadline }
+        unsafe { ((*self.heap[i]).deadline, (*self.heap[i]).timer_seq) }
     }
 
     #[inline]
@@ -60,7 +63,11 @@ impl Timers {
     /// Arms `cr`'s timer at `deadline`.
     pub fn add(&mut self, cr: *mut Cr, deadline: i64) {
         // SAFETY: cr is the live current coroutine.
-        unsafe { (*cr).deadline = deadline };
+        unsafe {
+            (*cr).deadline = deadline;
+            (*cr).timer_seq = self.seq;
+        }
+        self.seq = self.seq.wrapping_add(1);
         self.heap.push(cr);
         let i = self.heap.len() - 1;
         self.up(i);
@@ -91,13 +98,13 @@ impl Timers {
         if self.heap.is_empty() {
             None
         } else {
-            Some(self.key(0))
+            Some(self.key(0).0)
         }
     }
 
     /// Removes and returns the earliest timer if it expired by `now`.
     pub fn pop_expired(&mut self, now: i64) -> Option<*mut Cr> {
-        if self.heap.is_empty() || self.key(0) > now {
+        if self.heap.is_empty() || self.key(0).0 > now {
             return None;
         }
         let cr = self.heap[0];
@@ -137,5 +144,20 @@ mod tests {
         }
         assert_eq!(n, 40);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn equal_deadlines_pop_in_arming_order() {
+        let mut crs: Vec<Box<Cr>> = (0..20).map(|_| Box::new(Cr::new(Stack::none()))).collect();
+        let mut t = Timers::new();
+        for (i, cr) in crs.iter_mut().enumerate() {
+            t.add(&mut **cr, if i % 2 == 0 { 7 } else { 3 });
+        }
+        let order: Vec<usize> = core::iter::from_fn(|| t.pop_expired(1000))
+            .map(|cr| crs.iter().position(|c| core::ptr::eq(&**c, cr)).unwrap())
+            .collect();
+        let odd: Vec<usize> = (0..20).filter(|i| i % 2 == 1).collect();
+        let even: Vec<usize> = (0..20).filter(|i| i % 2 == 0).collect();
+        assert_eq!(order, [odd, even].concat());
     }
 }

@@ -26,13 +26,11 @@ pub unsafe extern "C" fn chmake(chv: *mut c_int) -> c_int {
 /// Creates a channel in caller memory of CHSIZE bytes.
 ///
 /// # Safety
-/// `mem` must be CHSIZE writable bytes, pointer-aligned, that outlive the
+/// `mem` must be CHSIZE writable bytes that outlive the
 /// channel; `chv` must point to two writable ints.
 #[no_mangle]
 pub unsafe extern "C" fn chmake_mem(mem: *mut c_void, chv: *mut c_int) -> c_int {
-    if mem.is_null() || (mem as usize) % core::mem::align_of::<Chan>() != 0 {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<Chan>(mem) else { return errno::fail(libc::EINVAL) };
     make(mem as *mut Chan, chv)
 }
 

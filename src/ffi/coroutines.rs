@@ -26,13 +26,10 @@ pub extern "C" fn bundle() -> c_int {
 /// Creates an empty bundle in caller memory of BUNDLE_SIZE bytes.
 ///
 /// # Safety
-/// `mem` must be BUNDLE_SIZE writable bytes, aligned for a pointer, that
-/// outlive the bundle.
+/// `mem` must be BUNDLE_SIZE writable bytes that outlive the bundle.
 #[no_mangle]
 pub unsafe extern "C" fn bundle_mem(mem: *mut c_void) -> c_int {
-    if mem.is_null() || (mem as usize) % core::mem::align_of::<Bundle>() != 0 {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<Bundle>(mem) else { return errno::fail(libc::EINVAL) };
     make_bundle(mem as *mut Bundle)
 }
 
@@ -49,6 +46,10 @@ fn make_bundle(mem: *mut Bundle) -> i32 {
 #[no_mangle]
 pub extern "C" fn bundle_wait(bndl: c_int, deadline: i64) -> c_int {
     let cx = ctx::ctx();
+    // SAFETY: the running coroutine is live.
+    if !unsafe { (*cx.me()).can_block() } {
+        return errno::fail(libc::ECANCELED); // Before the handle, as the original.
+    }
     let Some(vfs) = cx.handles().get(bndl) else { return errno::fail(libc::EBADF) };
     if !bundle::is_bundle(vfs) {
         return errno::fail(libc::ENOTSUP);
@@ -109,5 +110,7 @@ pub extern "C" fn r#yield() -> c_int {
         return errno::fail(libc::ECANCELED);
     }
     sched::yield_now(cx);
+    // As the original: a successful yield leaves errno at 0.
+    cx.set_errno(0);
     0
 }

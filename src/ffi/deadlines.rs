@@ -18,6 +18,12 @@ pub extern "C" fn msleep(deadline: i64) -> c_int {
     if !unsafe { (*cx.me()).can_block() } {
         return super::status(libc::ECANCELED);
     }
+    if deadline == 0 {
+        // Sleeping until "now" is a yield, errno 0 included, as the original.
+        sched::yield_now(cx);
+        cx.set_errno(0);
+        return 0;
+    }
     match sched::wait(cx, deadline) {
         (FIRED_TIMEOUT, _) => 0,
         (FIRED_CANCEL, _) => super::status(libc::ECANCELED),

@@ -5,9 +5,16 @@ use crate::net::ipaddr::{ipaddr, Addr, Mode, IPADDR_MAXSTRLEN};
 use crate::net::resolve;
 use core::ffi::{c_char, c_int, CStr};
 
-/// Validates the common arguments of ipaddr_local/ipaddr_remote.
+/// Validates the common arguments of ipaddr_local/ipaddr_remote. The
+/// address is zeroed first, as the original does, so a failed call leaves
+/// no stale address behind.
 fn args(addr: *mut ipaddr, port: c_int, mode: c_int) -> Result<(u16, Mode), i32> {
-    if addr.is_null() || !(0..=65535).contains(&port) {
+    if addr.is_null() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: addr is non-null and writable (caller's contract).
+    unsafe { addr.write(ipaddr::zeroed()) };
+    if !(0..=65535).contains(&port) {
         return Err(libc::EINVAL);
     }
     Ok((port as u16, Mode::from_c(mode)?))
@@ -44,8 +51,10 @@ pub unsafe extern "C" fn ipaddr_local(addr: *mut ipaddr, name: *const c_char, po
     if name.is_null() {
         return store(addr, Ok(Addr::any(mode)), port);
     }
+    // A literal of a family the mode excludes is "no such device" here, the
+    // only errno the man page has.
     let r = text(name, libc::ENODEV).and_then(|n| match Addr::literal(n, mode) {
-        Some(r) => r,
+        Some(r) => r.map_err(|_| libc::ENODEV),
         None => resolve::local(n, mode),
     });
     store(addr, r, port)
@@ -102,7 +111,7 @@ pub unsafe extern "C" fn ipaddr_str(addr: *const ipaddr, ipstr: *mut c_char) -> 
     ipstr
 }
 
-/// AF_INET or AF_INET6.
+/// AF_INET or AF_INET6 (or whatever else the family field holds).
 ///
 /// # Safety
 /// `addr` must be readable.

@@ -3,7 +3,7 @@
 
 use crate::core::ctx::{self, Ctx};
 use crate::core::errno;
-use crate::net::stream::IPC;
+use crate::net::stream::{self, IPC};
 use crate::net::{ipc, listener};
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
@@ -29,9 +29,7 @@ pub unsafe extern "C" fn ipc_listen(addr: *const c_char, backlog: c_int) -> c_in
 /// As ipc_listen; `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_listen_mem(addr: *const c_char, backlog: c_int, mem: *mut c_void) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<listener::Listener>(mem) else { return errno::fail(libc::EINVAL) };
     super::ret(ipc::listen(ctx::ctx(), addr, backlog, mem))
 }
 
@@ -56,9 +54,7 @@ pub extern "C" fn ipc_accept(s: c_int, deadline: i64) -> c_int {
 /// `mem` must be IPC_SIZE writable bytes that outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_accept_mem(s: c_int, mem: *mut c_void, deadline: i64) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
     accept(s, mem, deadline)
 }
 
@@ -81,9 +77,7 @@ pub unsafe extern "C" fn ipc_connect(addr: *const c_char, deadline: i64) -> c_in
 /// As ipc_connect; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_connect_mem(addr: *const c_char, mem: *mut c_void, deadline: i64) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
     connect(addr, mem, deadline)
 }
 
@@ -125,8 +119,6 @@ pub unsafe extern "C" fn ipc_pair(s: *mut c_int) -> c_int {
 /// As ipc_pair; `mem` must outlive both sockets.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_pair_mem(mem: *mut c_void, s: *mut c_int) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
     pair(mem, s)
 }

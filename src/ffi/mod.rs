@@ -28,3 +28,18 @@ pub(crate) fn ret(r: Result<i32, i32>) -> i32 {
 pub(crate) fn status(e: i32) -> i32 {
     if e == 0 { 0 } else { crate::core::errno::fail(e) }
 }
+
+/// The caller's memory for a `*_mem` object of type `T`: None for NULL
+/// (EINVAL). The original takes any address; memory misaligned for our
+/// object is left unused and the object allocated instead, so the call
+/// still works.
+#[inline]
+pub(crate) fn caller_mem<T>(mem: *mut core::ffi::c_void) -> Option<*mut core::ffi::c_void> {
+    if mem.is_null() {
+        None
+    } else if (mem as usize) % core::mem::align_of::<T>() != 0 {
+        Some(core::ptr::null_mut())
+    } else {
+        Some(mem)
+    }
+}

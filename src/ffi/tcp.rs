@@ -42,9 +42,7 @@ pub unsafe extern "C" fn tcp_listen(addr: *mut ipaddr, backlog: c_int) -> c_int 
 /// As tcp_listen; `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<listener::Listener>(mem) else { return errno::fail(libc::EINVAL) };
     listen(addr, backlog, mem)
 }
 
@@ -71,9 +69,7 @@ pub unsafe extern "C" fn tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) 
 /// As tcp_accept; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
     accept(s, addr, mem, deadline)
 }
 
@@ -99,9 +95,7 @@ pub unsafe extern "C" fn tcp_connect(addr: *const ipaddr, deadline: i64) -> c_in
 /// As tcp_connect; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn tcp_connect_mem(addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
     connect(addr, mem, deadline)
 }
 

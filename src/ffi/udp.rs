@@ -29,9 +29,7 @@ pub unsafe extern "C" fn udp_open(local: *mut ipaddr, remote: *const ipaddr) -> 
 /// As udp_open; `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn udp_open_mem(local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void) -> c_int {
-    if mem.is_null() {
-        return errno::fail(libc::EINVAL);
-    }
+    let Some(mem) = super::caller_mem::<udp::Udp>(mem) else { return errno::fail(libc::EINVAL) };
     super::ret(udp::open(ctx::ctx(), local, remote, mem))
 }
 

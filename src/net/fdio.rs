@@ -53,11 +53,25 @@ pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
     Ok(fd)
 }
 
-/// Closes an fd the runtime may have waited on.
+/// Closes a socket the runtime may have waited on. As with the original,
+/// unsent data is dropped: a TCP connection closed this way (hclose, or a
+/// failed tcp_close) is reset, which its peer sees as ECONNRESET; an orderly
+/// close is what tcp_close's handshake, done before, is for.
 pub fn close(cx: &Ctx, fd: i32) {
     fdwait::clean(cx, fd);
-    // SAFETY: the caller owns fd.
-    unsafe { libc::close(fd) };
+    let abort = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: the caller owns fd; a valid option value. Failure (not a
+    // socket that lingers) changes nothing.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &abort as *const libc::linger as *const c_void,
+            core::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+        libc::close(fd)
+    };
 }
 
 /// Connects `fd` to `sa`, waiting for the handshake within `deadline`.

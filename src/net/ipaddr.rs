@@ -2,7 +2,7 @@
 //! (the C side may get a pointer to it as a `struct sockaddr`). The C struct
 //! is only byte-aligned, so it is read and written by copying.
 
-use core::ffi::c_char;
+use core::ffi::{c_char, c_int, c_void};
 use core::mem::size_of;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -19,6 +19,11 @@ pub const IPADDR_PREF_IPV4: i32 = 3;
 pub const IPADDR_PREF_IPV6: i32 = 4;
 /// Longest text of an address, with its terminating zero.
 pub const IPADDR_MAXSTRLEN: usize = 46;
+
+extern "C" {
+    // POSIX (arpa/inet.h); the libc crate does not declare it.
+    fn inet_ntop(af: c_int, src: *const c_void, dst: *mut c_char, size: libc::socklen_t) -> *const c_char;
+}
 
 /// Which families a lookup may return, in order of preference.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -136,46 +141,61 @@ impl ipaddr {
         unsafe { core::ptr::read_unaligned(self.data.as_ptr() as *const T) }
     }
 
-    /// AF_INET or AF_INET6 (anything else reads as AF_INET).
+    /// The family field as stored: AF_INET, AF_INET6, or whatever the
+    /// caller put there (the original reports it as is).
     pub fn family(&self) -> i32 {
         let f: libc::sa_family_t = self.get();
-        if f as i32 == libc::AF_INET6 { libc::AF_INET6 } else { libc::AF_INET }
+        f as i32
+    }
+
+    /// Everything that is not IPv4 reads as IPv6, as with the original.
+    #[inline]
+    fn is_v4(&self) -> bool {
+        self.family() == libc::AF_INET
+    }
+
+    /// The family for a socket: AF_INET or AF_INET6, else EAFNOSUPPORT.
+    pub fn ip_family(&self) -> Result<i32, i32> {
+        match self.family() {
+            f @ (libc::AF_INET | libc::AF_INET6) => Ok(f),
+            _ => Err(libc::EAFNOSUPPORT),
+        }
     }
 
     /// Length of the sockaddr inside.
     pub fn len(&self) -> usize {
-        if self.family() == libc::AF_INET6 {
-            size_of::<libc::sockaddr_in6>()
-        } else {
+        if self.is_v4() {
             size_of::<libc::sockaddr_in>()
+        } else {
+            size_of::<libc::sockaddr_in6>()
         }
     }
 
     pub fn port(&self) -> u16 {
-        if self.family() == libc::AF_INET6 {
-            u16::from_be(self.get::<libc::sockaddr_in6>().sin6_port)
-        } else {
+        if self.is_v4() {
             u16::from_be(self.get::<libc::sockaddr_in>().sin_port)
+        } else {
+            u16::from_be(self.get::<libc::sockaddr_in6>().sin6_port)
         }
     }
 
     pub fn set_port(&mut self, port: u16) {
-        if self.family() == libc::AF_INET6 {
-            let mut sa: libc::sockaddr_in6 = self.get();
-            sa.sin6_port = port.to_be();
-            self.put(&sa);
-        } else {
+        if self.is_v4() {
             let mut sa: libc::sockaddr_in = self.get();
             sa.sin_port = port.to_be();
+            self.put(&sa);
+        } else {
+            let mut sa: libc::sockaddr_in6 = self.get();
+            sa.sin6_port = port.to_be();
             self.put(&sa);
         }
     }
 
     pub fn addr(&self) -> Addr {
-        if self.family() == libc::AF_INET6 {
-            Addr::V6(Ipv6Addr::from(self.get::<libc::sockaddr_in6>().sin6_addr.s6_addr))
-        } else {
+        if self.is_v4() {
             Addr::V4(Ipv4Addr::from(self.get::<libc::sockaddr_in>().sin_addr.s_addr.to_ne_bytes()))
+        } else {
+            Addr::V6(Ipv6Addr::from(self.get::<libc::sockaddr_in6>().sin6_addr.s6_addr))
         }
     }
 
@@ -198,29 +218,26 @@ impl ipaddr {
         out
     }
 
-    /// Writes the address as text (no port), zero-terminated, into `buf`.
+    /// Writes the address as text (no port), zero-terminated, into `buf`,
+    /// in inet_ntop's notation (as the original: "::1.2.3.4" and the like).
     pub fn format(&self, buf: &mut [u8; IPADDR_MAXSTRLEN]) {
-        use core::fmt::Write;
-        struct W<'a>(&'a mut [u8; IPADDR_MAXSTRLEN], usize);
-        impl Write for W<'_> {
-            fn write_str(&mut self, s: &str) -> core::fmt::Result {
-                for &b in s.as_bytes() {
-                    if self.1 + 1 >= IPADDR_MAXSTRLEN {
-                        return Err(core::fmt::Error);
-                    }
-                    self.0[self.1] = b;
-                    self.1 += 1;
-                }
-                Ok(())
+        let mut src = [0u8; 16];
+        let af = match self.addr() {
+            Addr::V4(a) => {
+                src[..4].copy_from_slice(&a.octets());
+                libc::AF_INET
             }
-        }
-        let mut w = W(buf, 0);
-        let _ = match self.addr() {
-            Addr::V4(a) => write!(w, "{a}"),
-            Addr::V6(a) => write!(w, "{a}"),
+            Addr::V6(a) => {
+                src = a.octets();
+                libc::AF_INET6
+            }
         };
-        let n = w.1;
-        buf[n] = 0;
+        buf[0] = 0;
+        // SAFETY: src holds an address of family af; buf has room for the
+        // longest text of either family (IPADDR_MAXSTRLEN is 46).
+        unsafe {
+            inet_ntop(af, src.as_ptr() as *const c_void, buf.as_mut_ptr() as *mut c_char, IPADDR_MAXSTRLEN as u32)
+        };
     }
 }
 
@@ -247,6 +264,17 @@ mod tests {
         assert_eq!(text(&b), "::1");
         let long = ipaddr::new(Addr::V6("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".parse().unwrap()), 1);
         assert!(text(&long).len() < IPADDR_MAXSTRLEN);
+        // inet_ntop's notation, as the original's.
+        let compat = ipaddr::new(Addr::V6("::1.2.3.4".parse().unwrap()), 1);
+        assert_eq!(text(&compat), "::1.2.3.4");
+    }
+
+    #[test]
+    fn other_families_read_as_ipv6_and_make_no_socket() {
+        let z = ipaddr::zeroed();
+        assert_eq!((z.family(), z.len()), (0, 28));
+        assert_eq!(text(&z), "::");
+        assert_eq!(z.ip_family(), Err(libc::EAFNOSUPPORT));
     }
 
     #[test]

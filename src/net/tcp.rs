@@ -13,7 +13,7 @@ use core::ffi::{c_int, c_void};
 pub fn listen(cx: &Ctx, addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> Result<c_int, i32> {
     // SAFETY: addr non-null (checked by the caller) and readable.
     let a = unsafe { &mut *addr };
-    let fd = fdio::socket(a.family(), libc::SOCK_STREAM)?;
+    let fd = fdio::socket(a.ip_family()?, libc::SOCK_STREAM)?;
     let r = (|| {
         // SAFETY: the sockaddr inside `a` is a.len() bytes.
         if unsafe { libc::bind(fd, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32) } < 0 {
@@ -67,5 +67,5 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut
 pub fn connect(cx: &Ctx, addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: addr non-null (checked by the caller).
     let a = unsafe { &*addr };
-    stream::connect(cx, a.family(), a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, TCP, mem, deadline)
+    stream::connect(cx, a.ip_family()?, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, TCP, mem, deadline)
 }

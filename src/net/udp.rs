@@ -90,7 +90,10 @@ pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_voi
             return Err(libc::EINVAL);
         }
     }
-    let family = r.map(|r| r.family()).or(l.as_ref().map(|l| l.family())).unwrap_or(libc::AF_INET);
+    let family = match r.or(l.as_deref()) {
+        Some(a) => a.ip_family()?,
+        None => libc::AF_INET,
+    };
     let fd = fdio::socket(family, libc::SOCK_DGRAM)?;
     let res = (|| {
         if let Some(l) = l {
