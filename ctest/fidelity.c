@@ -3,7 +3,7 @@
    which coroutines run, wake and are canceled, errno after success, what a
    canceled coroutine may still do, and which caller memory is accepted.
    Every check here passes against the original 2.6 as well. */
-#include <libdill.h>
+#include <libdillimpl.h>
 #include <string.h>
 #include <time.h>
 
@@ -81,6 +81,24 @@ static coroutine void canceled_creator(int b0) {
 }
 
 static coroutine void noop(void) {}
+
+/* A user-defined object that counts its query calls. */
+static const int type_x = 0, type_y = 0;
+struct counted {
+    struct hvfs vfs;
+    int nquery;
+    int payload;
+};
+
+static void *counted_query(struct hvfs *vfs, const void *type) {
+    struct counted *c = (struct counted*)vfs;
+    c->nquery++;
+    if(type == &type_x || type == &type_y) return &c->payload;
+    errno = ENOTSUP;
+    return NULL;
+}
+
+static void counted_close(struct hvfs *vfs) {}
 
 static coroutine void small_stack(int *ran) {
     *ran = 1;
@@ -200,6 +218,28 @@ int main(void) {
     CHECK_OK(bundle_go(b, noop()));
     CHECK_OK(bundle_wait(b, -1));
     CHECK_OK(hclose(b));
+
+    /* hquery answers are cached per handle, as the man page allows: the
+       callback runs again only for another type (or a failed query). */
+    struct counted obj = {{counted_query, counted_close, NULL, 0}, 0, 0};
+    h = hmake(&obj.vfs);
+    CHECK(h >= 0);
+    CHECK(hquery(h, &type_x) == &obj.payload);
+    CHECK(hquery(h, &type_x) == &obj.payload);
+    CHECK(obj.nquery == 1);
+    CHECK(hquery(h, &type_y) == &obj.payload);
+    CHECK(hquery(h, &type_y) == &obj.payload);
+    CHECK(obj.nquery == 2);
+    CHECK_NULL_ERR(hquery(h, &obj), ENOTSUP);
+    CHECK_NULL_ERR(hquery(h, &obj), ENOTSUP);
+    CHECK(obj.nquery == 4);
+    /* A duplicate starts with no cache of its own. */
+    int d = hdup(h);
+    CHECK(d >= 0);
+    CHECK(hquery(d, &type_x) == &obj.payload);
+    CHECK(obj.nquery == 5);
+    CHECK_OK(hclose(d));
+    CHECK_OK(hclose(h));
 
     /* go_mem runs on as little as 2 KiB. */
     static char stk[2048] __attribute__((aligned(16)));

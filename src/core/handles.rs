@@ -10,6 +10,7 @@
 //! matches until then and the table stays bounded after.
 
 use crate::core::hvfs::hvfs;
+use core::ffi::c_void;
 use core::ptr;
 
 const IN_USE: i32 = -2;
@@ -22,6 +23,10 @@ struct Slot {
     vfs: *mut hvfs,
     /// Next free slot, END, or IN_USE.
     next: i32,
+    /// The last `hquery` answer (type, interface): the man page lets it be
+    /// cached, the original does, and the socket calls skip the callback.
+    qtype: *const c_void,
+    qptr: *mut c_void,
 }
 
 pub struct Handles {
@@ -53,6 +58,7 @@ impl Handles {
         self.free = s.next;
         s.next = IN_USE;
         s.vfs = vfs;
+        s.qtype = ptr::null();
         Ok(h)
     }
 
@@ -68,6 +74,7 @@ impl Handles {
                 self.retired = s.next;
                 s.next = IN_USE;
                 s.vfs = vfs;
+                s.qtype = ptr::null();
                 return Ok(h);
             }
             self.cap = if self.cap == 0 { FIRST_CAP } else { self.cap.saturating_mul(2) };
@@ -75,7 +82,7 @@ impl Handles {
         if h >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
             return Err(libc::ENOMEM);
         }
-        self.slots.push(Slot { vfs, next: IN_USE });
+        self.slots.push(Slot { vfs, next: IN_USE, qtype: ptr::null(), qptr: ptr::null_mut() });
         Ok(h as i32)
     }
 
@@ -85,6 +92,28 @@ impl Handles {
         match self.slots.get(h as usize) {
             Some(s) if h >= 0 && s.next == IN_USE => Some(s.vfs),
             _ => None,
+        }
+    }
+
+    /// The cached answer of `hquery(h, t)`, if `h` is in use and was last
+    /// asked for `t`.
+    #[inline]
+    pub fn cached_query(&self, h: i32, t: *const c_void) -> Option<*mut c_void> {
+        match self.slots.get(h as usize) {
+            Some(s) if h >= 0 && s.next == IN_USE && s.qtype == t && !t.is_null() => Some(s.qptr),
+            _ => None,
+        }
+    }
+
+    /// Remembers that `hquery(h, t)` of object `vfs` answered `p` (not
+    /// null), if `h` still names that object.
+    #[inline]
+    pub fn cache_query(&mut self, h: i32, vfs: *mut hvfs, t: *const c_void, p: *mut c_void) {
+        if let Some(s) = self.slots.get_mut(h as usize) {
+            if s.next == IN_USE && s.vfs == vfs {
+                s.qtype = t;
+                s.qptr = p;
+            }
         }
     }
 
@@ -190,6 +219,13 @@ fn refuse_if_canceled(cx: &crate::core::ctx::Ctx) -> Result<(), i32> {
 #[inline]
 pub fn make(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
     refuse_if_canceled(cx)?;
+    make_checked(cx, vfs)
+}
+
+/// `make` for callers that refused a canceled coroutine already (the
+/// launch path: kept inline there).
+#[inline(always)]
+pub fn make_checked(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> Result<i32, i32> {
     let h = cx.handles().insert(vfs)?;
     // SAFETY: vfs is a live object supplied by the caller.
     unsafe { (*vfs).refcount = 1 };

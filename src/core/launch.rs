@@ -109,7 +109,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
 fn new_bundle(cx: &Ctx, at: *mut Bundle, stack: Option<Stack>) -> Result<(*mut Bundle, i32), i32> {
     let b = bundle::create(at, stack.map(|s| s.lo))?;
     // SAFETY: b is a fresh bundle; its vfs is its first field.
-    match handles::make(cx, unsafe { &mut (*b).vfs }) {
+    match handles::make_checked(cx, unsafe { &mut (*b).vfs }) {
         Ok(h) => Ok((b, h)),
         Err(e) => Err(e), // Nothing to undo: the memory is the caller's or the stack's.
     }

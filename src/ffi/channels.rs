@@ -47,14 +47,14 @@ fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
         Ok(ch) => ch,
         Err(e) => return errno::fail(e),
     };
-    let h0 = match handles::make(cx, chan::half(ch, 0) as *mut _) {
+    let h0 = match handles::make_checked(cx, chan::half(ch, 0) as *mut _) {
         Ok(h) => h,
         Err(e) => {
             chan::destroy(cx, ch);
             return errno::fail(e);
         }
     };
-    let h1 = match handles::make(cx, chan::half(ch, 1) as *mut _) {
+    let h1 = match handles::make_checked(cx, chan::half(ch, 1) as *mut _) {
         Ok(h) => h,
         Err(e) => {
             // Closing the only handle of half 0 leaves half 1 unclosed; free directly.

@@ -51,16 +51,25 @@ pub unsafe extern "C" fn hmake(vfs: *mut hvfs) -> c_int {
 /// Asks the object behind `h` for its interface of type `type`.
 #[no_mangle]
 pub extern "C" fn hquery(h: c_int, r#type: *const c_void) -> *mut c_void {
-    let Some(vfs) = ctx::ctx().handles().get(h) else {
+    let cx = ctx::ctx();
+    if let Some(p) = cx.handles().cached_query(h, r#type) {
+        return p;
+    }
+    let Some(vfs) = cx.handles().get(h) else {
         errno::set(libc::EBADF);
         return ptr::null_mut();
     };
     // SAFETY: vfs is live; its query callback sets errno when it returns NULL.
-    match unsafe { (*vfs).query } {
+    let p = match unsafe { (*vfs).query } {
         Some(q) => unsafe { q(vfs, r#type) },
         None => {
             errno::set(libc::ENOTSUP);
-            ptr::null_mut()
+            return ptr::null_mut();
         }
+    };
+    if !p.is_null() {
+        // The callback may have closed or made handles: cache_query checks.
+        cx.handles().cache_query(h, vfs, r#type, p);
     }
+    p
 }
