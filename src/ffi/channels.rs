@@ -178,10 +178,8 @@ pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadlin
         (h, c.op, c.val as *mut u8, c.len)
     };
     match chan::choose_wait(cx, n, deadline, clause) {
-        Chosen::Fired(i, e) => {
-            cx.set_errno(e);
-            i
-        }
+        // The wait left the clause's errno (0 or its error) in errno.
+        Chosen::Fired(i, _) => i,
         Chosen::Failed(e) => errno::fail(e),
     }
 }
