@@ -4,6 +4,8 @@
    canceled coroutine may still do, and which caller memory is accepted.
    Every check here passes against the original 2.6 as well. */
 #include <libdillimpl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -104,8 +106,25 @@ static coroutine void small_stack(int *ran) {
     *ran = 1;
 }
 
+/* atexit handlers registered after the first use of the library still
+   find their handles working (the original tears down in an atexit handler
+   of its own, which runs after them). */
+static int exit_ch[2];
+
+static void at_exit(void) {
+    int v = 1;
+    errno = 0;
+    if(chsend(exit_ch[0], &v, sizeof(v), 0) != -1 || errno != ETIMEDOUT ||
+          hclose(exit_ch[0]) != 0 || hclose(exit_ch[1]) != 0) {
+        fprintf(stderr, "handles gone in an atexit handler [errno=%d]\n", errno);
+        _exit(1);
+    }
+}
+
 int main(void) {
     WATCHDOG(30);
+    CHECK_OK(chmake(exit_ch));
+    CHECK_OK(atexit(at_exit));
 
     /* Equal deadlines wake in the order they were set. */
     reset();

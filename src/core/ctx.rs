@@ -140,10 +140,20 @@ fn init() -> &'static Ctx {
     unsafe { (*p).running.set((*p).main.get()) };
     arch::tls_set(p as *mut u8);
     // Touch the guard so that its destructor is registered (ignored if the
-    // thread is already exiting).
-    let _ = GUARD.try_with(|_| ());
+    // thread is already exiting). Not on the main thread: exit() runs
+    // thread-local destructors before atexit handlers, which must still find
+    // their handles (as with the original); the process is ending anyway.
+    if !is_main_thread() {
+        let _ = GUARD.try_with(|_| ());
+    }
     // SAFETY: as in `ctx`.
     unsafe { &*p }
+}
+
+/// Is the caller the process's initial thread?
+fn is_main_thread() -> bool {
+    // SAFETY: plain syscalls without arguments.
+    unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long }
 }
 
 /// The guard page range of the running coroutine of this thread, if any.

@@ -257,7 +257,7 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
             cx.handles().end_retire(h);
             return Ok(());
         }
-        (*vfs).refcount = 0;
+        // refcount stays 1 during and after the close, as the original.
         close_object(cx, vfs);
     }
     cx.handles().end_remove(h);
