@@ -227,7 +227,7 @@ static void test_boundaries(void) {
     uint8_t *big = malloc(70000), *rbig = malloc(70000);
     CHECK(big && rbig);
     stream_init(&tx, 9);
-    stream_fill(&tx, big, 65507);
+    stream_fill(&tx, big, 70000);
     CHECK_OK(udp_send(b, &la, big, 65507));
     CHECK(mrecv(a, rbig, 70000, now() + 1000) == 65507);
     CHECK(memcmp(big, rbig, 65507) == 0);

@@ -122,3 +122,29 @@ pub fn tls_set(v: *mut u8) {
         )
     };
 }
+
+/// A valgrind client request (`valgrind.h`'s magic sequence): returns
+/// valgrind's answer, or `default` when not running under valgrind, where the
+/// sequence does nothing. Used only off the hot paths.
+#[inline(never)]
+pub fn valgrind_request(default: usize, req: usize, a1: usize, a2: usize) -> usize {
+    let args: [usize; 6] = [req, a1, a2, 0, 0, 0];
+    let mut res = default;
+    // SAFETY: the rotations of rdi add up to 128 bits (a no-op) and
+    // `xchg rbx, rbx` changes nothing; valgrind recognises the sequence and
+    // reads the six words at rax, writing its answer to rdx.
+    unsafe {
+        core::arch::asm!(
+            "rol rdi, 3",
+            "rol rdi, 13",
+            "rol rdi, 61",
+            "rol rdi, 51",
+            "xchg rbx, rbx",
+            in("rax") args.as_ptr(),
+            inout("rdx") res,
+            inout("rdi") 0usize => _,
+            options(nostack),
+        )
+    };
+    res
+}

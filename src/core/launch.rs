@@ -64,7 +64,11 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
             let s = cx.stacks().get().ok_or(libc::ENOMEM)?;
             (Some(s), s.lo as usize, s.hi() as usize)
         }
-        Mem::Caller(p, len) => (None, p as usize, (p as usize).checked_add(len).ok_or(libc::EINVAL)?),
+        Mem::Caller(p, len) => {
+            let hi = (p as usize).checked_add(len).ok_or(libc::EINVAL)?;
+            register_caller_stack(cx, p as *mut u8, len);
+            (None, p as usize, hi)
+        }
     };
     let mut at: *mut Bundle = core::ptr::null_mut();
     if existing.is_none() {
@@ -102,6 +106,13 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     sched::push_ready(cx, me);
     cx.running.set(cr);
     Ok(Launched { handle, save_to: me, stack_top: top as *mut u8 })
+}
+
+/// Under valgrind, tells it about go_mem memory (off the `go()` path).
+#[cold]
+#[inline(never)]
+fn register_caller_stack(cx: &Ctx, lo: *mut u8, len: usize) {
+    cx.stacks().register_caller(Stack { lo, size: len, owned: false });
 }
 
 /// A new bundle with a handle, at `at` (caller memory or the top of `stack`).

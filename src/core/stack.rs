@@ -9,6 +9,8 @@
 //! rather than through the `context` crate because the guard technique is
 //! exactly what needs controlling here.
 
+use crate::arch;
+use std::collections::BTreeMap;
 use core::ptr;
 
 /// Usable stack size of a `go()` coroutine.
@@ -55,11 +57,40 @@ pub fn page_size() -> usize {
 pub struct StackPool {
     free: Vec<*mut u8>,
     page: usize,
+    /// Under valgrind only: the id valgrind gave each mapped stack (by its
+    /// lowest byte), to take it back when the stack is unmapped.
+    valgrind: Option<BTreeMap<usize, usize>>,
 }
 
 impl StackPool {
     pub const fn new() -> StackPool {
-        StackPool { free: Vec::new(), page: 0 }
+        StackPool { free: Vec::new(), page: 0, valgrind: None }
+    }
+
+    /// Under valgrind, registers a stack in caller memory (go_mem), once per
+    /// region: the region may serve again, and taking the registration back
+    /// would cost the finish path a check for every coroutine.
+    pub fn register_caller(&mut self, s: Stack) {
+        self.init();
+        if let Some(ids) = self.valgrind.as_mut() {
+            // Caller regions are keyed by their top, which pooled stacks
+            // (keyed by their bottom) never share.
+            ids.entry(s.hi() as usize).or_insert_with(|| register(s.lo, s.size));
+        }
+    }
+
+    /// First use: page size, the overflow handler, the cache's room.
+    fn init(&mut self) {
+        if self.page != 0 {
+            return;
+        }
+        self.page = page_size();
+        crate::core::overflow::install();
+        if arch::valgrind_request(0, arch::VG_RUNNING_ON_VALGRIND, 0, 0) != 0 {
+            self.valgrind = Some(BTreeMap::new());
+        }
+        // Room for the whole cache up front: `put` never reallocates.
+        let _ = self.free.try_reserve_exact(POOL_MAX);
     }
 
     /// A stack of `DEFAULT_STACK` bytes, from the cache or freshly mapped.
@@ -68,12 +99,7 @@ impl StackPool {
         if let Some(lo) = self.free.pop() {
             return Some(Stack { lo, size: DEFAULT_STACK, owned: true });
         }
-        if self.page == 0 {
-            self.page = page_size();
-            crate::core::overflow::install();
-            // Room for the whole cache up front: `put` never reallocates.
-            let _ = self.free.try_reserve_exact(POOL_MAX);
-        }
+        self.init();
         let total = DEFAULT_STACK + self.page;
         // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
         let base = unsafe {
@@ -100,6 +126,10 @@ impl StackPool {
             return None;
         }
         let lo = (base as *mut u8).wrapping_add(self.page);
+        if let Some(ids) = self.valgrind.as_mut() {
+            let id = register(lo, DEFAULT_STACK);
+            ids.insert(lo as usize, id);
+        }
         Some(Stack { lo, size: DEFAULT_STACK, owned: true })
     }
 
@@ -112,8 +142,25 @@ impl StackPool {
             self.free.push(s.lo);
             return;
         }
+        self.forget(s.lo);
         unmap(s.lo, self.page);
     }
+
+    /// Takes back valgrind's registration of a stack about to be unmapped.
+    fn forget(&mut self, lo: *mut u8) {
+        if let Some(id) = self.valgrind.as_mut().and_then(|ids| ids.remove(&(lo as usize))) {
+            deregister(id);
+        }
+    }
+}
+
+/// Tells valgrind that [lo, lo + size) is a stack; returns its id.
+pub fn register(lo: *mut u8, size: usize) -> usize {
+    arch::valgrind_request(0, arch::VG_STACK_REGISTER, lo as usize, lo as usize + size)
+}
+
+pub fn deregister(id: usize) {
+    arch::valgrind_request(0, arch::VG_STACK_DEREGISTER, id, 0);
 }
 
 fn unmap(lo: *mut u8, page: usize) {
@@ -123,7 +170,9 @@ fn unmap(lo: *mut u8, page: usize) {
 
 impl Drop for StackPool {
     fn drop(&mut self) {
-        for &lo in &self.free {
+        for i in 0..self.free.len() {
+            let lo = self.free[i];
+            self.forget(lo);
             unmap(lo, self.page);
         }
     }
