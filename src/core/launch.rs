@@ -8,7 +8,7 @@
 use crate::core::bundle::{self, Bundle};
 use crate::core::cr::Cr;
 use crate::core::ctx::Ctx;
-use crate::core::stack::Stack;
+use crate::core::stack::{Stack, STACK_RESERVED};
 use crate::core::{handles, sched};
 use core::mem::{align_of, size_of};
 
@@ -62,7 +62,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     let (stack, mut lo, mut hi) = match mem {
         Mem::Pooled => {
             let s = cx.stacks().get().ok_or(libc::ENOMEM)?;
-            (Some(s), s.lo as usize, s.hi() as usize)
+            (Some(s), s.lo as usize, s.hi() as usize - STACK_RESERVED)
         }
         Mem::Caller(p, len) => {
             let hi = (p as usize).checked_add(len).ok_or(libc::EINVAL)?;

@@ -57,8 +57,8 @@ pub fn page_size() -> usize {
 pub struct StackPool {
     free: Vec<*mut u8>,
     page: usize,
-    /// Under valgrind only: the id valgrind gave each mapped stack (by its
-    /// lowest byte), to take it back when the stack is unmapped.
+    /// Under valgrind only: the go_mem regions registered with it, by their
+    /// top. (A mapped stack keeps its id in its own top word.)
     valgrind: Option<BTreeMap<usize, usize>>,
 }
 
@@ -126,9 +126,10 @@ impl StackPool {
             return None;
         }
         let lo = (base as *mut u8).wrapping_add(self.page);
-        if let Some(ids) = self.valgrind.as_mut() {
+        if self.valgrind.is_some() {
             let id = register(lo, DEFAULT_STACK);
-            ids.insert(lo as usize, id);
+            // SAFETY: the reserved top word of the stack we just mapped.
+            unsafe { id_slot(lo).write(id) };
         }
         Some(Stack { lo, size: DEFAULT_STACK, owned: true })
     }
@@ -148,10 +149,20 @@ impl StackPool {
 
     /// Takes back valgrind's registration of a stack about to be unmapped.
     fn forget(&mut self, lo: *mut u8) {
-        if let Some(id) = self.valgrind.as_mut().and_then(|ids| ids.remove(&(lo as usize))) {
-            deregister(id);
+        if self.valgrind.is_some() {
+            // SAFETY: lo is a stack mapped by `get`, which wrote its id here.
+            deregister(unsafe { id_slot(lo).read() });
         }
     }
+}
+
+/// Bytes at the top of a mapped stack that coroutines do not use: the
+/// first word holds the stack's valgrind id (when running under valgrind).
+pub const STACK_RESERVED: usize = 16;
+
+/// Where a mapped stack keeps its valgrind id.
+fn id_slot(lo: *mut u8) -> *mut usize {
+    lo.wrapping_add(DEFAULT_STACK - STACK_RESERVED) as *mut usize
 }
 
 /// Tells valgrind that [lo, lo + size) is a stack; returns its id.
