@@ -1,6 +1,7 @@
 /* bundle(), bundle_mem(), bundle_go(), bundle_go_mem(), bundle_wait(). */
 #include <libdill.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "check.h"
 
@@ -48,6 +49,56 @@ coroutine void owner(void) {
 static char bmem[BUNDLE_SIZE] __attribute__((aligned(16)));
 static char stk1[32 * 1024] __attribute__((aligned(16)));
 static char stk2[32 * 1024] __attribute__((aligned(16)));
+
+/* bundle_wait while another coroutine closes the bundle: the waiter must
+   not touch the bundle afterwards (its memory is freed, or the caller's
+   again). The original crashes here. */
+static int wait_rc = 99, wait_errno = 0;
+
+coroutine void wait_on(int b) {
+    wait_rc = bundle_wait(b, -1);
+    wait_errno = errno;
+}
+
+coroutine void take_one(int ch) {
+    int v;
+    chrecv(ch, &v, sizeof(v), -1);
+}
+
+static void test_closed_under_waiter(void) {
+    /* Woken by the last member leaving: success. */
+    char *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(mem != MAP_FAILED);
+    int b = bundle_mem(mem);
+    CHECK(b >= 0);
+    CHECK_OK(bundle_go(b, forever()));
+    int w = go(wait_on(b));
+    CHECK(w >= 0);
+    CHECK_OK(hclose(b));
+    /* Any later access to the bundle's memory would fault now. */
+    CHECK_OK(mprotect(mem, 4096, PROT_NONE));
+    CHECK_OK(hclose(w));
+    CHECK(wait_rc == 0);
+    CHECK_OK(munmap(mem, 4096));
+    /* Woken by one member leaving, closed before it runs: EBADF. */
+    int ch[2];
+    CHECK_OK(chmake(ch));
+    b = bundle();
+    CHECK(b >= 0);
+    CHECK_OK(bundle_go(b, take_one(ch[1])));
+    CHECK_OK(bundle_go(b, forever()));
+    w = go(wait_on(b));
+    CHECK(w >= 0);
+    int v = 1;
+    CHECK_OK(chsend(ch[0], &v, sizeof(v), -1));
+    CHECK_OK(yield());
+    CHECK_OK(hclose(b));
+    CHECK_OK(hclose(w));
+    CHECK(wait_rc == -1 && wait_errno == EBADF);
+    CHECK_OK(hclose(ch[0]));
+    CHECK_OK(hclose(ch[1]));
+}
 
 int main(void) {
     WATCHDOG(30);
@@ -203,5 +254,6 @@ int main(void) {
     CHECK_OK(hclose(b));
     CHECK(cancelled == 59);
 
+    test_closed_under_waiter();
     return 0;
 }

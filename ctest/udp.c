@@ -367,6 +367,40 @@ static void test_ipv6(void) {
     CHECK_OK(hclose(b));
 }
 
+/* A datagram may come in as many pieces as the kernel takes in one call
+   (1024), in both directions; more is EMSGSIZE, and nothing is lost. */
+#define MANY 1025
+static struct iolist many_iol[MANY];
+static uint8_t many_out[MANY], many_in[MANY];
+
+static void chain(size_t n, uint8_t *buf) {
+    for(size_t i = 0; i != n; ++i)
+        many_iol[i] = (struct iolist){buf + i, 1,
+            i + 1 < n ? &many_iol[i + 1] : NULL, 0};
+}
+
+static void test_many_pieces(void) {
+    struct ipaddr la, lb;
+    int a = open4(&la, NULL);
+    int b = open4(&lb, NULL);
+    for(size_t i = 0; i != MANY; ++i) many_out[i] = (uint8_t)(i * 7 + 1);
+    size_t sizes[] = {65, 1024};
+    for(size_t k = 0; k != 2; ++k) {
+        size_t n = sizes[k];
+        chain(n, many_out);
+        CHECK_OK(udp_sendl(a, &lb, &many_iol[0], &many_iol[n - 1]));
+        memset(many_in, 0, sizeof(many_in));
+        chain(n, many_in);
+        CHECK(udp_recvl(b, NULL, &many_iol[0], &many_iol[n - 1],
+            now() + 1000) == (ssize_t)n);
+        CHECK(memcmp(many_in, many_out, n) == 0);
+    }
+    chain(MANY, many_out);
+    CHECK_ERR(udp_sendl(a, &lb, &many_iol[0], &many_iol[MANY - 1]), EMSGSIZE);
+    CHECK_OK(hclose(a));
+    CHECK_OK(hclose(b));
+}
+
 int main(void) {
     WATCHDOG(60);
     test_basics();
@@ -374,5 +408,6 @@ int main(void) {
     test_boundaries();
     test_deadlines();
     test_ipv6();
+    test_many_pieces();
     return 0;
 }

@@ -28,6 +28,10 @@ pub struct Bundle {
     stack_lo: *mut u8,
 }
 
+/// How `leave` wakes a bundle's waiters: a member left, or the last one did.
+const WOKE_LEFT: i32 = 0;
+const WOKE_EMPTY: i32 = 1;
+
 /// The type id answered by `hquery` for bundles.
 static BUNDLE_TYPE: u8 = 0;
 
@@ -147,8 +151,11 @@ pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
         }
         (*b).count -= 1;
         (*cr).bundle = ptr::null_mut();
+        // Waiters learn whether the bundle is now empty from the wake
+        // itself: by the time they run, it may be closed and gone.
+        let fired = if (*b).count == 0 { WOKE_EMPTY } else { WOKE_LEFT };
         while !(*b).waiters.is_null() {
-            sched::wake(cx, (*b).waiters, 0, 0);
+            sched::wake(cx, (*b).waiters, fired, 0);
         }
         let on_my_stack = (*b).stack_lo == (*cr).stack.lo;
         if (*b).orphan && (*b).count == 0 {
@@ -250,10 +257,13 @@ fn first_other(b: *mut Bundle, me: *mut Cr) -> *mut Cr {
     }
 }
 
-/// bundle_wait: waits until `b` has no members. Returns 0 or an errno.
-pub fn wait_empty(cx: &Ctx, b: *mut Bundle, deadline: i64) -> i32 {
+/// bundle_wait: waits until `b`, named by handle `h`, has no members.
+/// Returns 0 or an errno. Another coroutine may close the bundle meanwhile:
+/// after a wake-up `b` is touched again only if `h` still names it.
+pub fn wait_empty(cx: &Ctx, h: i32, b: *mut Bundle, deadline: i64) -> i32 {
     let me = cx.me();
-    // SAFETY: b is a live bundle; me the running coroutine.
+    // SAFETY: b is a live bundle (re-checked after every wake-up); me the
+    // running coroutine.
     unsafe {
         if !(*me).can_block() {
             return libc::ECANCELED;
@@ -265,7 +275,12 @@ pub fn wait_empty(cx: &Ctx, b: *mut Bundle, deadline: i64) -> i32 {
             match sched::wait(cx, deadline) {
                 (FIRED_TIMEOUT, _) => return libc::ETIMEDOUT,
                 (FIRED_CANCEL, _) => return libc::ECANCELED,
-                _ => {}
+                (WOKE_EMPTY, _) => return 0,
+                _ => {
+                    if cx.handles().get(h) != Some(b as *mut hvfs) {
+                        return libc::EBADF; // Closed while we waited.
+                    }
+                }
             }
         }
     }

@@ -54,7 +54,7 @@ pub extern "C" fn bundle_wait(bndl: c_int, deadline: i64) -> c_int {
     if !bundle::is_bundle(vfs) {
         return errno::fail(libc::ENOTSUP);
     }
-    super::status(bundle::wait_empty(cx, vfs as *mut Bundle, deadline))
+    super::status(bundle::wait_empty(cx, bndl, vfs as *mut Bundle, deadline))
 }
 
 /// First half of `go()`: prepares the coroutine and makes it current. Sets

@@ -167,6 +167,62 @@ impl IoVecs {
     }
 }
 
+/// The kernel's limit on the pieces of one sendmsg/recvmsg (UIO_MAXIOV).
+pub const UIO_MAXIOV: usize = 1024;
+
+/// Every piece of a list at once, for one datagram: inline for the usual
+/// short lists, on the heap for longer ones (up to UIO_MAXIOV, as the
+/// original allows; more is EMSGSIZE).
+pub struct DgramVecs {
+    inline: IoVecs,
+    heap: Vec<libc::iovec>,
+}
+
+impl DgramVecs {
+    pub fn new() -> DgramVecs {
+        DgramVecs { inline: IoVecs::new(), heap: Vec::new() }
+    }
+
+    /// Takes every piece of the (checked) list starting at `first`.
+    pub fn fill(&mut self, first: *mut iolist) -> Result<(), i32> {
+        let mut c = Cursor::new(first);
+        c.advance(c.iovecs(&mut self.inline, false));
+        if c.done() {
+            return Ok(());
+        }
+        self.heap.clear();
+        if self.heap.try_reserve(UIO_MAXIOV).is_err() {
+            return Err(libc::ENOMEM);
+        }
+        self.heap.extend_from_slice(self.inline.filled());
+        while !c.done() {
+            let mut more = IoVecs::new();
+            c.advance(c.iovecs(&mut more, false));
+            if self.heap.len() + more.len() > UIO_MAXIOV {
+                return Err(libc::EMSGSIZE);
+            }
+            self.heap.extend_from_slice(more.filled());
+        }
+        Ok(())
+    }
+
+    pub fn filled(&mut self) -> &mut [libc::iovec] {
+        if self.heap.is_empty() { self.inline.filled() } else { &mut self.heap }
+    }
+
+    /// A msghdr over all the pieces (no name, no control data).
+    pub fn msghdr(&mut self) -> libc::msghdr {
+        if self.heap.is_empty() {
+            return self.inline.msghdr();
+        }
+        // SAFETY: all-zero is a valid msghdr.
+        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+        hdr.msg_iov = self.heap.as_mut_ptr();
+        hdr.msg_iovlen = self.heap.len();
+        hdr
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

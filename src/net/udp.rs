@@ -6,7 +6,7 @@ use crate::core::fdwait::{self, IN};
 use crate::core::handles;
 use crate::core::hvfs::hvfs;
 use crate::net::fdio;
-use crate::net::iol::{self, iolist, Cursor, IoVecs};
+use crate::net::iol::{self, iolist, DgramVecs};
 use crate::net::ipaddr::ipaddr;
 use crate::net::vfs::{msock_id, msock_vfs};
 use core::ffi::{c_int, c_void};
@@ -161,12 +161,8 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
     };
     // SAFETY: the caller's list (C contract).
     unsafe { iol::check(first, last) }?;
-    let mut iov = IoVecs::new();
-    let mut rest = Cursor::new(first);
-    rest.advance(rest.iovecs(&mut iov, false));
-    if !rest.done() {
-        return Err(libc::EMSGSIZE); // More pieces than one datagram may have.
-    }
+    let mut iov = DgramVecs::new();
+    iov.fill(first)?;
     let mut hdr = iov.msghdr();
     hdr.msg_name = dst.data.as_ptr() as *mut c_void;
     hdr.msg_namelen = dst.len() as u32;
@@ -191,9 +187,9 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
         // SAFETY: the caller's list (C contract).
         unsafe { iol::check(first, last) }?;
     }
-    let mut iov = IoVecs::new();
+    let mut iov = DgramVecs::new();
     if !drop {
-        Cursor::new(first).iovecs(&mut iov, false);
+        iov.fill(first)?;
     }
     // Skip pieces (null base) receive into a shared scratch area.
     if iov.filled().iter().any(|v| v.iov_base.is_null()) {
