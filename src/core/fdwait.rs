@@ -37,7 +37,14 @@ pub struct FdTable {
     entries: Vec<FdEntry>,
     /// Coroutines blocked on fds: polling is pointless without any.
     waiting: usize,
+    /// Coroutines a poll woke, kept here rather than on the stack of the
+    /// coroutine that polls (which may be a small go_mem one). Reserved when
+    /// the poller opens; never grows after.
+    woken: Vec<*mut Cr>,
 }
+
+/// Most coroutines one poll can wake: two per event.
+const MAX_WOKEN: usize = 2 * crate::core::poller::BATCH;
 
 fn bit(dir: u8) -> u8 {
     if dir == IN { READABLE } else { WRITABLE }
@@ -59,7 +66,7 @@ fn ready_now(fd: i32, dir: u8) -> bool {
 
 impl FdTable {
     pub const fn new() -> FdTable {
-        FdTable { poller: None, entries: Vec::new(), waiting: 0 }
+        FdTable { poller: None, entries: Vec::new(), waiting: 0, woken: Vec::new() }
     }
 
     #[inline]
@@ -70,6 +77,7 @@ impl FdTable {
     /// The poller, opened on first use.
     fn poller(&mut self) -> Result<&mut Backend, i32> {
         if self.poller.is_none() {
+            self.woken.try_reserve_exact(MAX_WOKEN).map_err(|_| libc::ENOMEM)?;
             self.poller = Some(Backend::open()?);
         }
         self.poller.as_mut().ok_or(libc::ENOMEM)
@@ -199,9 +207,8 @@ pub fn clean(cx: &Ctx, fd: i32) {
 /// Polls for fd events for up to `timeout_ms` and wakes the waiters.
 pub fn poll(cx: &Ctx, timeout_ms: i32) {
     let t = cx.fds();
-    let mut woken: [*mut Cr; 256] = [ptr::null_mut(); 256];
-    let mut n = 0;
-    let FdTable { poller, entries, waiting } = t;
+    let FdTable { poller, entries, waiting, woken } = t;
+    woken.clear();
     let Some(p) = poller.as_mut() else {
         // Nothing watched yet: a plain sleep until the deadline.
         if timeout_ms > 0 {
@@ -227,12 +234,15 @@ pub fn poll(cx: &Ctx, timeout_ms: i32) {
                 *waiting -= 1;
                 // SAFETY: w is a coroutine blocked on this fd.
                 unsafe { (*w).wait_fd = -1 };
-                woken[n] = w;
-                n += 1;
+                // Within the capacity reserved: at most two per event.
+                woken.push(w);
             }
         }
     });
-    for &w in &woken[..n] {
+    // Waking touches the fd table again: iterate a list taken out of it.
+    let list = core::mem::take(woken);
+    for &w in &list {
         sched::wake(cx, w, 0, 0);
     }
+    cx.fds().woken = list;
 }

@@ -16,6 +16,12 @@ use core::mem::{align_of, size_of};
 pub const BUNDLE_SIZE: usize = 64;
 /// Smallest stack worth running on, beyond the coroutine record.
 const MIN_STACK: usize = 1024;
+/// Smallest go_mem memory accepted. The first call through the program's
+/// PLT from a coroutine (dill_epilogue, with lazy binding) runs the dynamic
+/// linker's resolver on the coroutine's stack, which saves the vector
+/// registers there: about 1.9 KiB on this machine. 2 KiB is also what the
+/// original's users can count on.
+const MIN_CALLER_MEM: usize = 2048;
 
 /// Where a new coroutine runs.
 pub enum Mem {
@@ -65,6 +71,9 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
             (Some(s), s.lo as usize, s.hi() as usize - STACK_RESERVED)
         }
         Mem::Caller(p, len) => {
+            if len < MIN_CALLER_MEM {
+                return Err(libc::ENOMEM);
+            }
             let hi = (p as usize).checked_add(len).ok_or(libc::EINVAL)?;
             register_caller_stack(cx, p as *mut u8, len);
             (None, p as usize, hi)

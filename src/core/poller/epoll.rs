@@ -1,8 +1,6 @@
 //! The epoll backend.
 
-use super::{Poller, READABLE, WRITABLE};
-
-const BATCH: usize = 128;
+use super::{Poller, BATCH, READABLE, WRITABLE};
 
 pub struct Epoll {
     fd: i32,

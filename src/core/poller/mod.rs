@@ -11,6 +11,9 @@ mod epoll;
 
 pub use self::epoll::Epoll as Backend;
 
+/// Most events one `wait` reports.
+pub const BATCH: usize = 128;
+
 pub const READABLE: u8 = 1;
 pub const WRITABLE: u8 = 2;
 
