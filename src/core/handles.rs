@@ -53,13 +53,20 @@ impl Handles {
         if self.free == END {
             return self.append(vfs);
         }
-        let h = self.free;
-        let s = &mut self.slots[h as usize];
-        self.free = s.next;
+        Ok(Self::claim(&mut self.slots, &mut self.free, vfs))
+    }
+
+    /// Takes the first slot of the list at `head` (free or retired, not
+    /// empty) for `vfs`.
+    #[inline(always)]
+    fn claim(slots: &mut [Slot], head: &mut i32, vfs: *mut hvfs) -> i32 {
+        let h = *head;
+        let s = &mut slots[h as usize];
+        *head = s.next;
         s.next = IN_USE;
         s.vfs = vfs;
         s.qtype = ptr::null();
-        Ok(h)
+        h
     }
 
     /// No closed handle to reuse: the next number up, or a retired one
@@ -69,13 +76,7 @@ impl Handles {
         let h = self.slots.len();
         if h >= self.cap {
             if self.retired != END {
-                let h = self.retired;
-                let s = &mut self.slots[h as usize];
-                self.retired = s.next;
-                s.next = IN_USE;
-                s.vfs = vfs;
-                s.qtype = ptr::null();
-                return Ok(h);
+                return Ok(Self::claim(&mut self.slots, &mut self.retired, vfs));
             }
             self.cap = if self.cap == 0 { FIRST_CAP } else { self.cap.saturating_mul(2) };
         }
@@ -140,21 +141,22 @@ impl Handles {
     /// Second half of `remove`: `h` becomes the next number handed out.
     #[inline]
     pub fn end_remove(&mut self, h: i32) {
-        if let Some(s) = self.slots.get_mut(h as usize) {
-            if s.next == CLOSING {
-                s.next = self.free;
-                self.free = h;
-            }
-        }
+        Self::release(&mut self.slots, &mut self.free, h);
     }
 
     /// Second half of `remove` for an orderly socket close: `h` is reused
     /// only after every number the original would hand out first.
     pub fn end_retire(&mut self, h: i32) {
-        if let Some(s) = self.slots.get_mut(h as usize) {
+        Self::release(&mut self.slots, &mut self.retired, h);
+    }
+
+    /// Puts `h`, being closed, at the front of the list at `head`.
+    #[inline(always)]
+    fn release(slots: &mut [Slot], head: &mut i32, h: i32) {
+        if let Some(s) = slots.get_mut(h as usize) {
             if s.next == CLOSING {
-                s.next = self.retired;
-                self.retired = h;
+                s.next = *head;
+                *head = h;
             }
         }
     }

@@ -75,7 +75,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
                 return Err(libc::ENOMEM);
             }
             let hi = (p as usize).checked_add(len).ok_or(libc::EINVAL)?;
-            register_caller_stack(cx, p as *mut u8, len);
+            cx.stacks().register_caller(Stack { lo: p as *mut u8, size: len, owned: false });
             (None, p as usize, hi)
         }
     };
@@ -115,13 +115,6 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     sched::push_ready(cx, me);
     cx.running.set(cr);
     Ok(Launched { handle, save_to: me, stack_top: top as *mut u8 })
-}
-
-/// Under valgrind, tells it about go_mem memory (off the `go()` path).
-#[cold]
-#[inline(never)]
-fn register_caller_stack(cx: &Ctx, lo: *mut u8, len: usize) {
-    cx.stacks().register_caller(Stack { lo, size: len, owned: false });
 }
 
 /// A new bundle with a handle, at `at` (caller memory or the top of `stack`).

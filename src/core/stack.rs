@@ -69,7 +69,10 @@ impl StackPool {
 
     /// Under valgrind, registers a stack in caller memory (go_mem), once per
     /// region: the region may serve again, and taking the registration back
-    /// would cost the finish path a check for every coroutine.
+    /// would cost the finish path a check for every coroutine. Kept out of
+    /// line: the `go()` path never comes here.
+    #[cold]
+    #[inline(never)]
     pub fn register_caller(&mut self, s: Stack) {
         self.init();
         if let Some(ids) = self.valgrind.as_mut() {
@@ -148,7 +151,7 @@ impl StackPool {
     }
 
     /// Takes back valgrind's registration of a stack about to be unmapped.
-    fn forget(&mut self, lo: *mut u8) {
+    fn forget(&self, lo: *mut u8) {
         if self.valgrind.is_some() {
             // SAFETY: lo is a stack mapped by `get`, which wrote its id here.
             deregister(unsafe { id_slot(lo).read() });
@@ -181,8 +184,7 @@ fn unmap(lo: *mut u8, page: usize) {
 
 impl Drop for StackPool {
     fn drop(&mut self) {
-        for i in 0..self.free.len() {
-            let lo = self.free[i];
+        for &lo in &self.free {
             self.forget(lo);
             unmap(lo, self.page);
         }

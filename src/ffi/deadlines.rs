@@ -20,9 +20,7 @@ pub extern "C" fn msleep(deadline: i64) -> c_int {
     }
     if deadline == 0 {
         // Sleeping until "now" is a yield, errno 0 included, as the original.
-        sched::yield_now(cx);
-        cx.set_errno(0);
-        return 0;
+        return super::coroutines::r#yield();
     }
     match sched::wait(cx, deadline) {
         (FIRED_TIMEOUT, _) => 0,

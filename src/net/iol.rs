@@ -159,12 +159,17 @@ impl IoVecs {
 
     /// A msghdr over the filled entries (no name, no control data).
     pub fn msghdr(&mut self) -> libc::msghdr {
-        // SAFETY: all-zero is a valid msghdr.
-        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
-        hdr.msg_iov = self.v.as_mut_ptr() as *mut libc::iovec;
-        hdr.msg_iovlen = self.n;
-        hdr
+        msghdr(self.v.as_mut_ptr() as *mut libc::iovec, self.n)
     }
+}
+
+/// A msghdr over `n` iovecs at `iov` (no name, no control data).
+fn msghdr(iov: *mut libc::iovec, n: usize) -> libc::msghdr {
+    // SAFETY: all-zero is a valid msghdr.
+    let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+    hdr.msg_iov = iov;
+    hdr.msg_iovlen = n;
+    hdr
 }
 
 /// The kernel's limit on the pieces of one sendmsg/recvmsg (UIO_MAXIOV).
@@ -215,11 +220,7 @@ impl DgramVecs {
         if self.heap.is_empty() {
             return self.inline.msghdr();
         }
-        // SAFETY: all-zero is a valid msghdr.
-        let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
-        hdr.msg_iov = self.heap.as_mut_ptr();
-        hdr.msg_iovlen = self.heap.len();
-        hdr
+        msghdr(self.heap.as_mut_ptr(), self.heap.len())
     }
 }
 
