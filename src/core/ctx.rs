@@ -6,6 +6,7 @@ use crate::arch;
 use crate::core::cr::Cr;
 use crate::core::fdwait::FdTable;
 use crate::core::handles::Handles;
+use crate::core::live::Cells;
 use crate::core::pool::Pool;
 use crate::core::stack::{Stack, StackPool};
 use crate::core::timers::Timers;
@@ -30,6 +31,7 @@ pub struct Ctx {
     handles: UnsafeCell<Handles>,
     stacks: UnsafeCell<StackPool>,
     chans: UnsafeCell<Pool>,
+    cells: UnsafeCell<Cells>,
     scratch: UnsafeCell<Vec<u8>>,
 }
 
@@ -62,6 +64,11 @@ impl Ctx {
     pub fn chans(&self) -> &mut Pool {
         // SAFETY: see the comment above the impl.
         unsafe { &mut *self.chans.get() }
+    }
+    #[inline]
+    pub fn cells(&self) -> &mut Cells {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.cells.get() }
     }
     /// A 64 KiB area whose contents nobody reads: the target of bytes a
     /// caller asked to skip (allocated on first use; empty if that failed).
@@ -133,6 +140,7 @@ fn init() -> &'static Ctx {
         handles: UnsafeCell::new(Handles::new()),
         stacks: UnsafeCell::new(StackPool::new()),
         chans: UnsafeCell::new(Pool::new()),
+        cells: UnsafeCell::new(Cells::new()),
         scratch: UnsafeCell::new(Vec::new()),
     });
     let p = Box::into_raw(cx);

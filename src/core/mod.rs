@@ -12,6 +12,7 @@ pub mod fdwait;
 pub mod handles;
 pub mod hvfs;
 pub mod launch;
+pub mod live;
 pub mod overflow;
 pub mod poller;
 pub mod pool;
