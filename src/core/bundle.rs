@@ -4,7 +4,6 @@
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
 use crate::core::hvfs::hvfs;
-use crate::core::stack::{Stack, DEFAULT_STACK};
 use crate::core::{ctx, sched};
 use core::ffi::c_void;
 use core::ptr;
@@ -23,9 +22,6 @@ pub struct Bundle {
     mem: bool,
     /// Closed from inside by its own member: freed when that member ends.
     orphan: bool,
-    /// Lives on top of the `go()` stack starting here (null otherwise): the
-    /// stack is recycled only once both the coroutine and the bundle are gone.
-    stack_lo: *mut u8,
 }
 
 /// How `leave` wakes a bundle's waiters: a member left, or the last one did.
@@ -64,11 +60,13 @@ pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) {
     close(cx, vfs as *mut Bundle);
 }
 
-/// Builds an empty bundle in `mem` (caller memory or the top of the `go()`
-/// stack at `stack_lo`), or in fresh memory if `mem` is null.
+/// Builds an empty bundle in caller memory `mem`, or in a block of the
+/// thread's bundle pool if `mem` is null. Bundles never live on a
+/// coroutine's stack: a finished coroutine gives its stack back at once,
+/// however long its handle stays open.
 #[inline(always)]
-pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle, i32> {
-    let b = if mem.is_null() { alloc() } else { mem };
+pub fn create(cx: &Ctx, mem: *mut Bundle) -> Result<*mut Bundle, i32> {
+    let b = if mem.is_null() { cx.bundles().get() as *mut Bundle } else { mem };
     if b.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -79,30 +77,19 @@ pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle
             first: ptr::null_mut(),
             waiters: ptr::null_mut(),
             count: 0,
-            mem: !mem.is_null() && stack_lo.is_none(),
+            mem: !mem.is_null(),
             orphan: false,
-            stack_lo: stack_lo.unwrap_or(ptr::null_mut()),
         })
     };
     Ok(b)
-}
-
-#[inline(never)]
-fn alloc() -> *mut Bundle {
-    // SAFETY: plain allocation; the caller checks for null.
-    unsafe { libc::malloc(core::mem::size_of::<Bundle>()) as *mut Bundle }
 }
 
 /// Releases a bundle that has no members and no handles left.
 #[inline]
 pub fn discard(cx: &Ctx, b: *mut Bundle) {
     // SAFETY: b is a live bundle nobody refers to any more.
-    unsafe {
-        if !(*b).stack_lo.is_null() {
-            cx.stacks().put(Stack { lo: (*b).stack_lo, size: DEFAULT_STACK, owned: true });
-        } else if !(*b).mem {
-            libc::free(b as *mut c_void);
-        }
+    if unsafe { !(*b).mem } {
+        cx.bundles().put(b as *mut u8);
     }
 }
 
@@ -128,14 +115,12 @@ pub fn join(b: *mut Bundle, cr: *mut Cr) {
 }
 
 /// Removes the finishing coroutine `cr` from its bundle and tells waiters.
-/// Returns true if `cr`'s stack must outlive it, because the bundle lives on
-/// it and is still open.
-pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
+pub fn leave(cx: &Ctx, cr: *mut Cr) {
     // SAFETY: cr is a live member of the live bundle it points to.
     unsafe {
         let b = (*cr).bundle;
         if b.is_null() {
-            return false;
+            return;
         }
         let (prev, next) = ((*cr).bprev, (*cr).bnext);
         if cr == (*b).first {
@@ -157,16 +142,9 @@ pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
         while !(*b).waiters.is_null() {
             sched::wake(cx, (*b).waiters, fired, 0);
         }
-        let on_my_stack = (*b).stack_lo == (*cr).stack.lo;
         if (*b).orphan && (*b).count == 0 {
-            // Closed from inside: it goes now; if it lives on our stack, the
-            // stack is recycled as we leave it.
-            if !on_my_stack {
-                discard(cx, b);
-            }
-            return false;
+            discard(cx, b); // Closed from inside: it goes with its last member.
         }
-        on_my_stack
     }
 }
 
