@@ -44,7 +44,7 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close(ctx::ctx(), vfs as *mut Bundle);
+    let _ = close(ctx::ctx(), vfs as *mut Bundle);
 }
 
 /// Is `vfs` one of our bundles?
@@ -56,8 +56,9 @@ pub fn is_bundle(vfs: *mut hvfs) -> bool {
 }
 
 /// Closes a bundle given its vfs: the fast path of hclose for our own type.
-pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) {
-    close(cx, vfs as *mut Bundle);
+/// Returns 0 or EDEADLK (see `close_busy`).
+pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) -> i32 {
+    close(cx, vfs as *mut Bundle)
 }
 
 /// Builds an empty bundle in caller memory `mem`, or in a block of the
@@ -175,21 +176,30 @@ fn add_waiter(b: *mut Bundle, me: *mut Cr) {
 }
 
 /// hclose of a bundle: cancels its members and waits for them to finish.
+/// Returns 0 or EDEADLK.
 #[inline(always)]
-pub fn close(cx: &Ctx, b: *mut Bundle) {
+pub fn close(cx: &Ctx, b: *mut Bundle) -> i32 {
     // SAFETY: b is a live bundle whose last handle was just closed.
     if unsafe { (*b).count } == 0 {
         discard(cx, b); // The common case: its coroutines are done.
+        0
     } else {
-        close_busy(cx, b);
+        close_busy(cx, b)
     }
 }
 
 /// Cancels the members one at a time, in launch order, each finishing
 /// before the next is canceled (as the original does: what one does on its
 /// way out, say an hdone, reaches the others still running).
+///
+/// A member that is itself closing a bundle and waiting, directly or down a
+/// chain of such closes, for our own coroutine to finish would wait for us
+/// forever while we wait for it (two coroutines closing each other's
+/// bundles). Then we cancel every member without waiting and return
+/// EDEADLK: the bundle goes when its last member finishes, and the member
+/// we did not wait for proceeds once we have finished.
 #[inline(never)]
-fn close_busy(cx: &Ctx, b: *mut Bundle) {
+fn close_busy(cx: &Ctx, b: *mut Bundle) -> i32 {
     let me = cx.me();
     // SAFETY: b is a live bundle whose last handle was just closed; members
     // stay live until they leave it.
@@ -204,6 +214,11 @@ fn close_busy(cx: &Ctx, b: *mut Bundle) {
             let cr = first_other(b, me);
             if cr.is_null() {
                 break;
+            }
+            if waits_for(cr, me) {
+                cancel_all(cx, b, me);
+                (*b).orphan = true;
+                return libc::EDEADLK;
             }
             sched::cancel(cx, cr);
             // Any member leaving wakes us; wait for this one to go (its
@@ -222,6 +237,50 @@ fn close_busy(cx: &Ctx, b: *mut Bundle) {
             (*b).orphan = true;
         } else {
             discard(cx, b);
+        }
+    }
+    0
+}
+
+/// Does `cr` wait, through a chain of coroutines each closing a bundle
+/// and waiting for one of its members, for `me` to finish?
+fn waits_for(cr: *mut Cr, me: *mut Cr) -> bool {
+    // SAFETY: all coroutines named here are live (blocked or running).
+    unsafe {
+        let mine = (*me).bundle;
+        if mine.is_null() {
+            return false;
+        }
+        let mut c = cr;
+        // A chain longer than any real program's is not followed; a cycle
+        // among others (not through us) ends there too.
+        for _ in 0..1024 {
+            if !((*c).blocked && (*c).uncancelable && !(*c).wait_bundle.is_null()) {
+                return false;
+            }
+            let x = (*c).wait_bundle;
+            if x == mine {
+                return true;
+            }
+            c = first_other(x, c);
+            if c.is_null() {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// Cancels every member of `b` but `me`, at once.
+fn cancel_all(cx: &Ctx, b: *mut Bundle, me: *mut Cr) {
+    // SAFETY: b is live and its members are live.
+    unsafe {
+        let mut c = (*b).first;
+        while !c.is_null() {
+            if c != me {
+                sched::cancel(cx, c);
+            }
+            c = (*c).bnext;
         }
     }
 }
