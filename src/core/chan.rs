@@ -255,16 +255,16 @@ pub fn close(cx: &Ctx, h: *mut Half) {
     let o = other(h);
     // SAFETY: both halves are live until freed here.
     unsafe {
-        fail_all(cx, &mut (*h).recv, libc::EBADF);
-        fail_all(cx, &mut (*o).send, libc::EBADF);
+        for q in [ptr::addr_of_mut!((*h).recv), ptr::addr_of_mut!((*o).send)] {
+            if !front(q).is_null() {
+                fail_all(cx, q, libc::EBADF);
+            }
+        }
         if !(*o).closed {
             (*h).closed = true;
             return;
         }
-        for x in [h, o] {
-            fail_all(cx, &mut (*x).recv, libc::EPIPE);
-            fail_all(cx, &mut (*x).send, libc::EPIPE);
-        }
+        // The other half's waiters went when it was closed: nobody is left.
         let ch = if (*h).index == 0 { h } else { o } as *mut Chan;
         destroy(cx, ch);
     }
