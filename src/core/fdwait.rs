@@ -210,8 +210,9 @@ pub fn poll(cx: &Ctx, timeout_ms: i32) {
     let FdTable { poller, entries, waiting, woken } = t;
     woken.clear();
     let Some(p) = poller.as_mut() else {
-        // Nothing watched yet: a plain sleep until the deadline.
-        if timeout_ms > 0 {
+        // Nothing watched yet: a plain sleep until the deadline, or with no
+        // deadline (-1) until a signal interrupts it (the caller polls again).
+        if timeout_ms != 0 {
             // SAFETY: poll(2) on no fds is a sleep.
             unsafe { libc::poll(ptr::null_mut(), 0, timeout_ms) };
         }
