@@ -75,7 +75,7 @@ example: lib
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
 VG_TESTS := bundle bsock cancel chan choose example fd fdreuse fidelity go handle \
-	iol numbering signals sockfidelity tcp threads time udp
+	idle iol numbering prefork signals sockfidelity tcp threads time udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)
