@@ -113,19 +113,27 @@ impl FdTable {
         self.poller.is_some() && self.forks != FORKS.load(Ordering::Relaxed)
     }
 
+    #[inline(always)]
     fn entry(&mut self, fd: i32) -> Result<&mut FdEntry, i32> {
         let i = fd as usize;
         if i >= self.entries.len() {
-            // Growing the table is only worth it for a real descriptor.
-            // SAFETY: F_GETFD only inspects the descriptor table.
-            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-                return Err(libc::EBADF);
-            }
-            let n = (i + 1).max(64).next_power_of_two();
-            self.entries.try_reserve(n - self.entries.len()).map_err(|_| libc::ENOMEM)?;
-            self.entries.resize(n, EMPTY);
+            self.grow(i)?;
         }
         Ok(&mut self.entries[i])
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, i: usize) -> Result<(), i32> {
+        // Growing the table is only worth it for a real descriptor.
+        // SAFETY: F_GETFD only inspects the descriptor table.
+        if unsafe { libc::fcntl(i as i32, libc::F_GETFD) } < 0 {
+            return Err(libc::EBADF);
+        }
+        let n = (i + 1).max(64).next_power_of_two();
+        self.entries.try_reserve(n - self.entries.len()).map_err(|_| libc::ENOMEM)?;
+        self.entries.resize(n, EMPTY);
+        Ok(())
     }
 
     pub fn forget_waiter(&mut self, fd: i32, dir: u8) {
@@ -136,7 +144,9 @@ impl FdTable {
     }
 
     /// Readies `fd` for a wait: registers it if new. Files that cannot be
-    /// polled (regular files) give ENOTSUP, as with the original.
+    /// polled (regular files) give ENOTSUP, as with the original. (Inlined:
+    /// it is the start of every fd wait.)
+    #[inline(always)]
     fn prepare(&mut self, fd: i32) -> Result<(), i32> {
         let e = self.entry(fd)?;
         if e.registered {
