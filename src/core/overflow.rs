@@ -168,7 +168,8 @@ mod tests {
     #[test]
     fn overflow_is_the_guard_or_a_stack_pointer_below_the_stack() {
         use super::is_overflow;
-        let (glo, lo) = (0x10_0000 - 0x1_0000, 0x10_0000);
+        let lo: usize = 1 << 40;
+        let glo = lo - 0x1_0000;
         assert!(is_overflow(glo, 0, glo, lo));
         assert!(is_overflow(lo - 1, lo + 100, glo, lo));
         assert!(!is_overflow(glo - 1, 0, glo, lo));
