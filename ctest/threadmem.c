@@ -4,6 +4,7 @@
    includes an alternate signal stack for the overflow handler (64 KiB),
    which must be unmapped at thread exit. */
 #include <libdill.h>
+#include <malloc.h>
 #include <pthread.h>
 
 #include "check.h"
@@ -40,17 +41,24 @@ static long vmsize_kb(void) {
 /* Runs n threads, BATCH at a time (so that glibc's malloc arenas and thread
    stack cache reach their steady state in the warm-up). */
 static void run(int n) {
+    pthread_attr_t attr;
+    CHECK_OK(pthread_attr_init(&attr));
+    CHECK_OK(pthread_attr_setstacksize(&attr, 1 << 20));
     for(int i = 0; i < n; i += BATCH) {
         pthread_t t[BATCH];
         for(int j = 0; j < BATCH; ++j)
-            CHECK_OK(pthread_create(&t[j], NULL, thread_main, NULL));
+            CHECK_OK(pthread_create(&t[j], &attr, thread_main, NULL));
         for(int j = 0; j < BATCH; ++j)
             CHECK_OK(pthread_join(t[j], NULL));
     }
+    CHECK_OK(pthread_attr_destroy(&attr));
 }
 
 int main(void) {
     WATCHDOG(100);
+    /* One malloc arena: under load glibc may add one of 64 MiB at any time,
+       which would hide what this test looks for. */
+    CHECK(mallopt(M_ARENA_MAX, 1) == 1);
     run(WARMUP);
     long before = vmsize_kb();
     run(NTHREADS);
