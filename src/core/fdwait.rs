@@ -9,12 +9,29 @@
 //! seen not ready). If it may be, a zero-timeout poll(2) decides before
 //! blocking; if it was seen not ready, the next edge is sure to come and the
 //! wait costs no syscall.
+//!
+//! After fork() the child's poller would be the parent's epoll instance:
+//! the child's fdclean would unregister the parent's descriptors, and each
+//! would collect the other's events. So the child drops it (closing its copy
+//! only), forgets every registration, and registers anew with a poller of
+//! its own: at once for fds a copied coroutine waits on, lazily for others.
 
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
 use crate::core::poller::{Backend, Poller, READABLE, WRITABLE};
 use crate::core::sched;
 use core::ptr;
+use core::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+
+/// Forks this process descends through (counted in each child): a poller
+/// opened under an older count belongs to the parent too.
+static FORKS: AtomicU32 = AtomicU32::new(0);
+static AT_FORK: Once = Once::new();
+
+extern "C" fn forked_child() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
 
 pub const IN: u8 = 0;
 pub const OUT: u8 = 1;
@@ -41,6 +58,8 @@ pub struct FdTable {
     /// coroutine that polls (which may be a small go_mem one). Reserved when
     /// the poller opens; never grows after.
     woken: Vec<*mut Cr>,
+    /// `FORKS` when the poller opened.
+    forks: u32,
 }
 
 /// Most coroutines one poll can wake: two per event.
@@ -66,7 +85,7 @@ fn ready_now(fd: i32, dir: u8) -> bool {
 
 impl FdTable {
     pub const fn new() -> FdTable {
-        FdTable { poller: None, entries: Vec::new(), waiting: 0, woken: Vec::new() }
+        FdTable { poller: None, entries: Vec::new(), waiting: 0, woken: Vec::new(), forks: 0 }
     }
 
     #[inline]
@@ -78,24 +97,43 @@ impl FdTable {
     fn poller(&mut self) -> Result<&mut Backend, i32> {
         if self.poller.is_none() {
             self.woken.try_reserve_exact(MAX_WOKEN).map_err(|_| libc::ENOMEM)?;
+            AT_FORK.call_once(|| {
+                // SAFETY: registers a handler that only bumps an atomic.
+                unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+            });
+            self.forks = FORKS.load(Ordering::Relaxed);
             self.poller = Some(Backend::open()?);
         }
         self.poller.as_mut().ok_or(libc::ENOMEM)
     }
 
+    /// Is the poller one we share with the parent we were forked from?
+    #[inline]
+    fn stale(&self) -> bool {
+        self.poller.is_some() && self.forks != FORKS.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
     fn entry(&mut self, fd: i32) -> Result<&mut FdEntry, i32> {
         let i = fd as usize;
         if i >= self.entries.len() {
-            // Growing the table is only worth it for a real descriptor.
-            // SAFETY: F_GETFD only inspects the descriptor table.
-            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-                return Err(libc::EBADF);
-            }
-            let n = (i + 1).max(64).next_power_of_two();
-            self.entries.try_reserve(n - self.entries.len()).map_err(|_| libc::ENOMEM)?;
-            self.entries.resize(n, EMPTY);
+            self.grow(i)?;
         }
         Ok(&mut self.entries[i])
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, i: usize) -> Result<(), i32> {
+        // Growing the table is only worth it for a real descriptor.
+        // SAFETY: F_GETFD only inspects the descriptor table.
+        if unsafe { libc::fcntl(i as i32, libc::F_GETFD) } < 0 {
+            return Err(libc::EBADF);
+        }
+        let n = (i + 1).max(64).next_power_of_two();
+        self.entries.try_reserve(n - self.entries.len()).map_err(|_| libc::ENOMEM)?;
+        self.entries.resize(n, EMPTY);
+        Ok(())
     }
 
     pub fn forget_waiter(&mut self, fd: i32, dir: u8) {
@@ -106,7 +144,9 @@ impl FdTable {
     }
 
     /// Readies `fd` for a wait: registers it if new. Files that cannot be
-    /// polled (regular files) give ENOTSUP, as with the original.
+    /// polled (regular files) give ENOTSUP, as with the original. (Inlined:
+    /// it is the start of every fd wait.)
+    #[inline(always)]
     fn prepare(&mut self, fd: i32) -> Result<(), i32> {
         let e = self.entry(fd)?;
         if e.registered {
@@ -122,6 +162,38 @@ impl FdTable {
         e.registered = true;
         e.may_ready = READABLE | WRITABLE;
         Ok(())
+    }
+}
+
+/// In a forked child: leaves the parent's poller to it and registers the
+/// fds that copied coroutines wait on with a new one of our own.
+#[cold]
+#[inline(never)]
+fn after_fork(cx: &Ctx) {
+    let t = cx.fds();
+    // Dropping closes our descriptor only: no EPOLL_CTL_DEL, which would
+    // take the registration from the parent too.
+    t.poller = None;
+    // Generations stay: no event of the old poller can reach the new one,
+    // and a changed generation tells a resumed waiter its fd was closed.
+    for e in t.entries.iter_mut() {
+        e.registered = false;
+        e.may_ready = 0;
+    }
+    for fd in 0..t.entries.len() {
+        let t = cx.fds();
+        let waiters = t.entries[fd].waiters;
+        if waiters.iter().all(|w| w.is_null()) {
+            continue;
+        }
+        // Registering reports a ready fd at once; a failure ends the waits.
+        if let Err(err) = t.prepare(fd as i32) {
+            for w in waiters {
+                if !w.is_null() {
+                    sched::wake(cx, w, 0, err);
+                }
+            }
+        }
     }
 }
 
@@ -145,6 +217,9 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
     }
     if fd < 0 {
         return libc::EBADF;
+    }
+    if cx.fds().stale() {
+        after_fork(cx);
     }
     let t = cx.fds();
     if let Err(e) = t.prepare(fd) {
@@ -194,6 +269,9 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
 /// Forgets everything about `fd`; its waiters fail with EBADF, and so do
 /// those a poll woke that have not run yet (the generation tells them).
 pub fn clean(cx: &Ctx, fd: i32) {
+    if cx.fds().stale() {
+        after_fork(cx);
+    }
     let t = cx.fds();
     let Some(e) = t.entries.get_mut(fd.max(0) as usize) else { return };
     if fd < 0 || !e.registered {
@@ -215,12 +293,16 @@ pub fn clean(cx: &Ctx, fd: i32) {
 
 /// Polls for fd events for up to `timeout_ms` and wakes the waiters.
 pub fn poll(cx: &Ctx, timeout_ms: i32) {
+    if cx.fds().stale() {
+        after_fork(cx);
+    }
     let t = cx.fds();
-    let FdTable { poller, entries, waiting, woken } = t;
+    let FdTable { poller, entries, waiting, woken, .. } = t;
     woken.clear();
     let Some(p) = poller.as_mut() else {
-        // Nothing watched yet: a plain sleep until the deadline.
-        if timeout_ms > 0 {
+        // Nothing watched yet: a plain sleep until the deadline, or with no
+        // deadline (-1) until a signal interrupts it (the caller polls again).
+        if timeout_ms != 0 {
             // SAFETY: poll(2) on no fds is a sleep.
             unsafe { libc::poll(ptr::null_mut(), 0, timeout_ms) };
         }

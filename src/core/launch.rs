@@ -9,19 +9,13 @@ use crate::core::bundle::{self, Bundle};
 use crate::core::cr::Cr;
 use crate::core::ctx::Ctx;
 use crate::core::stack::{Stack, STACK_RESERVED};
-use crate::core::{handles, sched};
+use crate::core::{callermem, handles, sched};
 use core::mem::{align_of, size_of};
 
 /// Bytes of caller memory that `go_mem` reserves for the coroutine's bundle.
 pub const BUNDLE_SIZE: usize = 64;
 /// Smallest stack worth running on, beyond the coroutine record.
 const MIN_STACK: usize = 1024;
-/// Smallest go_mem memory accepted. The first call through the program's
-/// PLT from a coroutine (dill_epilogue, with lazy binding) runs the dynamic
-/// linker's resolver on the coroutine's stack, which saves the vector
-/// registers there: about 1.9 KiB on this machine. 2 KiB is also what the
-/// original's users can count on.
-const MIN_CALLER_MEM: usize = 2048;
 
 /// Where a new coroutine runs.
 pub enum Mem {
@@ -71,7 +65,8 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
             (Some(s), s.lo as usize, s.hi() as usize - STACK_RESERVED)
         }
         Mem::Caller(p, len) => {
-            if len < MIN_CALLER_MEM {
+            // Room for the dynamic linker's lazy resolver (see callermem).
+            if len < callermem::min_caller_mem() {
                 return Err(libc::ENOMEM);
             }
             let hi = (p as usize).checked_add(len).ok_or(libc::EINVAL)?;

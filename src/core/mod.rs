@@ -3,6 +3,7 @@
 //! calls down into these modules with the thread's context.
 
 pub mod bundle;
+pub mod callermem;
 pub mod chan;
 pub mod clock;
 pub mod cr;

@@ -1,5 +1,12 @@
-//! Coroutine stacks: anonymous mappings with a guard page below, cached per
+//! Coroutine stacks: anonymous mappings with a guard region below, cached per
 //! thread for reuse.
+//!
+//! The guard is 64 KiB, not one page: a function with a large frame (a big
+//! local array) moves the stack pointer past the stack's end in one step, and
+//! its first write lands that far below. With a single page it lands on the
+//! stack mapped below, whose top holds that coroutine's record and bundle.
+//! Frames larger still are recognised by the SIGSEGV handler from the stack
+//! pointer (see `overflow`).
 //!
 //! The guard is installed with `madvise(MADV_GUARD_INSTALL)` where the kernel
 //! has it (Linux 6.13+): that marks page-table entries and, unlike
@@ -10,14 +17,22 @@
 //! exactly what needs controlling here.
 
 use crate::arch;
+use crate::core::overflow::AltStack;
 use std::collections::BTreeMap;
 use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Usable stack size of a `go()` coroutine.
 pub const DEFAULT_STACK: usize = 256 * 1024;
 /// How many free stacks a thread keeps for reuse.
 const POOL_MAX: usize = 64;
 const MADV_GUARD_INSTALL: i32 = 102;
+/// Bytes of guard below each stack (at least one page).
+const GUARD: usize = 64 * 1024;
+
+/// The guard size in use, for the SIGSEGV handler (which must not call
+/// sysconf). Set before the first stack is mapped; never changes after.
+static GUARD_BYTES: AtomicUsize = AtomicUsize::new(GUARD);
 
 /// A stack region: `lo` is its lowest usable byte, `size` its length.
 #[derive(Clone, Copy)]
@@ -37,11 +52,12 @@ impl Stack {
         self.lo.wrapping_add(self.size)
     }
 
-    /// The guard page just below an owned stack.
+    /// The guard region just below an owned stack. Reads only (called from
+    /// the SIGSEGV handler).
     pub fn guard(&self) -> Option<(usize, usize)> {
         if self.owned {
-            let p = page_size();
-            Some((self.lo as usize - p, self.lo as usize))
+            let g = GUARD_BYTES.load(Ordering::Relaxed);
+            Some(((self.lo as usize).wrapping_sub(g), self.lo as usize))
         } else {
             None
         }
@@ -56,15 +72,18 @@ pub fn page_size() -> usize {
 
 pub struct StackPool {
     free: Vec<*mut u8>,
-    page: usize,
+    /// Bytes of guard below each stack; 0 before first use.
+    guard: usize,
     /// Under valgrind only: the go_mem regions registered with it, by their
     /// top. (A mapped stack keeps its id in its own top word.)
     valgrind: Option<BTreeMap<usize, usize>>,
+    /// The thread's signal stack for the overflow handler, if we made it.
+    _alt: Option<AltStack>,
 }
 
 impl StackPool {
     pub const fn new() -> StackPool {
-        StackPool { free: Vec::new(), page: 0, valgrind: None }
+        StackPool { free: Vec::new(), guard: 0, valgrind: None, _alt: None }
     }
 
     /// Under valgrind, registers a stack in caller memory (go_mem), once per
@@ -82,13 +101,15 @@ impl StackPool {
         }
     }
 
-    /// First use: page size, the overflow handler, the cache's room.
+    /// First use: guard size, the overflow handler, the cache's room.
     fn init(&mut self) {
-        if self.page != 0 {
+        if self.guard != 0 {
             return;
         }
-        self.page = page_size();
-        crate::core::overflow::install();
+        let page = page_size();
+        self.guard = GUARD.div_ceil(page) * page;
+        GUARD_BYTES.store(self.guard, Ordering::Relaxed);
+        self._alt = crate::core::overflow::install();
         if arch::valgrind_request(0, arch::VG_RUNNING_ON_VALGRIND, 0, 0) != 0 {
             self.valgrind = Some(BTreeMap::new());
         }
@@ -103,7 +124,7 @@ impl StackPool {
             return Some(Stack { lo, size: DEFAULT_STACK, owned: true });
         }
         self.init();
-        let total = DEFAULT_STACK + self.page;
+        let total = DEFAULT_STACK + self.guard;
         // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
         let base = unsafe {
             libc::mmap(
@@ -118,17 +139,17 @@ impl StackPool {
         if base == libc::MAP_FAILED {
             return None;
         }
-        // SAFETY: the first page of the mapping we just made becomes the guard.
+        // SAFETY: the first bytes of the mapping we just made become the guard.
         let guarded = unsafe {
-            libc::madvise(base, self.page, MADV_GUARD_INSTALL) == 0
-                || libc::mprotect(base, self.page, libc::PROT_NONE) == 0
+            libc::madvise(base, self.guard, MADV_GUARD_INSTALL) == 0
+                || libc::mprotect(base, self.guard, libc::PROT_NONE) == 0
         };
         if !guarded {
             // SAFETY: unmapping what we mapped above.
             unsafe { libc::munmap(base, total) };
             return None;
         }
-        let lo = (base as *mut u8).wrapping_add(self.page);
+        let lo = (base as *mut u8).wrapping_add(self.guard);
         if self.valgrind.is_some() {
             let id = register(lo, DEFAULT_STACK);
             // SAFETY: the reserved top word of the stack we just mapped.
@@ -141,7 +162,7 @@ impl StackPool {
     pub fn put(&mut self, s: Stack) {
         if s.owned && !self.put_cached(s) {
             self.forget(s.lo);
-            unmap(s.lo, self.page);
+            unmap(s.lo, self.guard);
         }
     }
 
@@ -184,16 +205,16 @@ pub fn deregister(id: usize) {
     arch::valgrind_request(0, arch::VG_STACK_DEREGISTER, id, 0);
 }
 
-fn unmap(lo: *mut u8, page: usize) {
-    // SAFETY: lo - page is the base of a mapping made by `get`, no longer in use.
-    unsafe { libc::munmap(lo.wrapping_sub(page) as *mut _, DEFAULT_STACK + page) };
+fn unmap(lo: *mut u8, guard: usize) {
+    // SAFETY: lo - guard is the base of a mapping made by `get`, no longer in use.
+    unsafe { libc::munmap(lo.wrapping_sub(guard) as *mut _, DEFAULT_STACK + guard) };
 }
 
 impl Drop for StackPool {
     fn drop(&mut self) {
         for &lo in &self.free {
             self.forget(lo);
-            unmap(lo, self.page);
+            unmap(lo, self.guard);
         }
     }
 }
