@@ -48,7 +48,8 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close(ctx::ctx(), vfs as *mut Bundle);
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
+    close(cx, vfs as *mut Bundle);
 }
 
 /// Is `vfs` one of our bundles?

@@ -10,7 +10,6 @@
 //! exactly what needs controlling here.
 
 use crate::arch;
-use std::collections::BTreeMap;
 use core::ptr;
 
 /// Usable stack size of a `go()` coroutine.
@@ -57,9 +56,9 @@ pub fn page_size() -> usize {
 pub struct StackPool {
     free: Vec<*mut u8>,
     page: usize,
-    /// Under valgrind only: the go_mem regions registered with it, by their
-    /// top. (A mapped stack keeps its id in its own top word.)
-    valgrind: Option<BTreeMap<usize, usize>>,
+    /// Under valgrind only: the tops of the go_mem regions registered with
+    /// it, sorted. (A mapped stack keeps its id in its own top word.)
+    valgrind: Option<Vec<usize>>,
 }
 
 impl StackPool {
@@ -75,10 +74,15 @@ impl StackPool {
     #[inline(never)]
     pub fn register_caller(&mut self, s: Stack) {
         self.init();
-        if let Some(ids) = self.valgrind.as_mut() {
-            // Caller regions are keyed by their top, which pooled stacks
-            // (keyed by their bottom) never share.
-            ids.entry(s.hi() as usize).or_insert_with(|| register(s.lo, s.size));
+        if let Some(tops) = self.valgrind.as_mut() {
+            // Without the room to remember it the region goes unregistered:
+            // valgrind may then misreport its stack, nothing worse.
+            if let Err(i) = tops.binary_search(&(s.hi() as usize)) {
+                if tops.try_reserve(1).is_ok() {
+                    tops.insert(i, s.hi() as usize);
+                    register(s.lo, s.size);
+                }
+            }
         }
     }
 
@@ -90,7 +94,7 @@ impl StackPool {
         self.page = page_size();
         crate::core::overflow::install();
         if arch::valgrind_request(0, arch::VG_RUNNING_ON_VALGRIND, 0, 0) != 0 {
-            self.valgrind = Some(BTreeMap::new());
+            self.valgrind = Some(Vec::new());
         }
         // Room for the whole cache up front: `put` never reallocates.
         let _ = self.free.try_reserve_exact(POOL_MAX);
