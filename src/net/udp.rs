@@ -196,6 +196,9 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
     // Skip pieces (null base) receive into a shared scratch area.
     if iov.filled().iter().any(|v| v.iov_base.is_null()) {
         let scratch = cx.scratch();
+        if scratch.is_empty() {
+            return Err(libc::ENOMEM); // No memory for the area.
+        }
         for v in iov.filled().iter_mut().filter(|v| v.iov_base.is_null()) {
             v.iov_base = scratch.as_mut_ptr() as *mut c_void;
             v.iov_len = v.iov_len.min(scratch.len());
