@@ -62,6 +62,14 @@ $(BUILD)/ctest/%.ok: $(BUILD)/ctest/%
 # small go_mem stack (the distribution's compiler may default to -z now).
 $(BUILD)/ctest/gomemlazy $(FB)/ctest/gomemlazy: CTEST_LDFLAGS := -Wl,-z,lazy
 
+# Out-of-memory fault injection: ctest/oom.c runs its workload once per
+# allocation it makes, failing that one (and, separately, every one from it
+# on), natively and under valgrind: a few minutes, hence its own timeout.
+$(BUILD)/ctest/oom.ok: $(BUILD)/ctest/oom | $(BUILD)/valgrind.ok
+	@timeout 1200 $< > $@.log 2>&1 || { echo "FAIL: oom"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass: oom ($$(grep -c '^mode' $@.log) sweeps over $$(sed -n 's/^workload: //p' $@.log))"
+
 # The EXAMPLE of the ipc_accept_mem man page, as a program (ctest/example.c).
 example: lib
 	@$(MAKE) --no-print-directory $(BUILD)/ctest/example
@@ -99,6 +107,12 @@ ctest-fallback: $(FB_OK)
 $(FB)/ctest/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h include/libdillimpl.h $(FB)/$(REAL)
 	@mkdir -p $(dir $@)
 	@$(CC) $(CTEST_CFLAGS) -Wno-clobbered -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB) $(CTEST_LDFLAGS)
+
+# Without valgrind here: this context switch does not register stacks with it.
+$(FB)/ctest/oom.ok: $(FB)/ctest/oom
+	@OOM_NO_VALGRIND=1 timeout 600 $< > $@.log 2>&1 || { echo "FAIL (fallback): oom"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass (fallback): oom"
 
 $(FB)/ctest/%.ok: $(FB)/ctest/%
 	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL (fallback): $*"; cat $@.log; exit 1; }

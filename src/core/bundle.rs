@@ -44,7 +44,8 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    let _ = close(ctx::ctx(), vfs as *mut Bundle);
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
+    let _ = close(cx, vfs as *mut Bundle);
 }
 
 /// Is `vfs` one of our bundles?

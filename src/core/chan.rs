@@ -142,11 +142,13 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close(ctx::ctx(), vfs as *mut Half);
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
+    close(cx, vfs as *mut Half);
 }
 
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> i32 {
-    match done(ctx::ctx(), vfs as *mut Half) {
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
+    match done(cx, vfs as *mut Half) {
         0 => 0,
         e => errno::fail(e),
     }

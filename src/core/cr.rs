@@ -32,8 +32,13 @@ pub struct Cr {
     /// The wait has a timer, fd or bundle registration to undo (channel
     /// clauses, the common case, are undone without looking at this).
     pub extras: bool,
-    /// Position in the timer heap, or `NO_TIMER`.
+    /// `NO_TIMER`, or `ARMED` while in the timer heap.
     pub timer_idx: usize,
+    /// Links in the timer heap (valid while armed): first child, next
+    /// sibling, and previous sibling or, for a first child, the parent.
+    pub t_child: *mut Cr,
+    pub t_next: *mut Cr,
+    pub t_prev: *mut Cr,
     pub deadline: i64,
     /// Arming order of the timer, for ties.
     pub timer_seq: u64,
@@ -55,6 +60,8 @@ pub struct Cr {
 }
 
 pub const NO_TIMER: usize = usize::MAX;
+/// `timer_idx` of a coroutine whose timer is armed.
+pub const ARMED: usize = 0;
 /// The bit of `Cr::block_ban` meaning "canceled".
 pub const CANCELED: u32 = 1 << 31;
 
@@ -70,6 +77,9 @@ impl Cr {
             err: 0,
             extras: false,
             timer_idx: NO_TIMER,
+            t_child: ptr::null_mut(),
+            t_next: ptr::null_mut(),
+            t_prev: ptr::null_mut(),
             deadline: -1,
             timer_seq: 0,
             wait_fd: -1,
@@ -86,7 +96,8 @@ impl Cr {
     }
 
     /// Initialises a record in place, leaving the register area alone: it
-    /// is written when the coroutine first switches away.
+    /// is written when the coroutine first switches away. (So are the timer
+    /// links, written when a timer is armed.)
     ///
     /// # Safety
     /// `cr` points to writable, suitably aligned memory for a `Cr`.

@@ -1,6 +1,6 @@
 //! The per-thread context: scheduler state, timers, fd table, handle table and
-//! stack cache of one thread. Entry points fetch it once (thread-local access
-//! from a shared library is a function call) and pass it down.
+//! stack cache of one thread. Entry points fetch it once (`get`: fallible,
+//! the first call of a thread allocates it) and pass it down.
 
 use crate::arch;
 use crate::core::cr::Cr;
@@ -11,7 +11,11 @@ use crate::core::pool::Pool;
 use crate::core::stack::{Stack, StackPool};
 use crate::core::timers::Timers;
 use core::cell::{Cell, UnsafeCell};
+use core::ffi::c_void;
 use core::ptr;
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::alloc::Layout;
+use std::sync::Once;
 
 pub struct Ctx {
     /// The coroutine running now.
@@ -98,71 +102,113 @@ impl Ctx {
     }
 }
 
-thread_local! {
-    // Only for its destructor: the pointer itself lives in `arch`'s TLS slot.
-    static GUARD: Guard = const { Guard };
+/// The calling thread's context, created on first use; Err(ENOMEM) if it
+/// cannot be (then every call of the thread fails cleanly until one can).
+/// After the first call this is the TLS load and a test: the error arm is
+/// reached only from `init`.
+#[inline(always)]
+pub fn get() -> Result<&'static Ctx, i32> {
+    let p = arch::tls_get() as *mut Ctx;
+    if p.is_null() {
+        return init().ok_or(libc::ENOMEM);
+    }
+    // SAFETY: p is this thread's live context; it is freed only at thread exit.
+    Ok(unsafe { &*p })
+}
+
+/// Makes the thread's context; None without the memory for it. (An Option
+/// of a reference comes back in a register: callers keep no stack slot.)
+#[cold]
+#[inline(never)]
+fn init() -> Option<&'static Ctx> {
+    let layout = Layout::new::<Ctx>();
+    // SAFETY: Ctx is not zero-sized.
+    let p = unsafe { std::alloc::alloc(layout) } as *mut Ctx;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: p is fresh memory for a Ctx; __errno_location has no
+    // preconditions.
+    unsafe {
+        p.write(Ctx {
+            running: Cell::new(ptr::null_mut()),
+            main: UnsafeCell::new(Cr::new(Stack::none())),
+            ready_head: Cell::new(ptr::null_mut()),
+            ready_tail: Cell::new(ptr::null_mut()),
+            zombie: Cell::new(Stack::none()),
+            errno: libc::__errno_location(),
+            picks: Cell::new(crate::core::sched::FAIRNESS),
+            timers: UnsafeCell::new(Timers::new()),
+            fds: UnsafeCell::new(FdTable::new()),
+            handles: UnsafeCell::new(Handles::new()),
+            stacks: UnsafeCell::new(StackPool::new()),
+            chans: UnsafeCell::new(Pool::new(Pool::block::<crate::core::chan::Chan>())),
+            bundles: UnsafeCell::new(Pool::new(Pool::block::<crate::core::bundle::Bundle>())),
+            cells: UnsafeCell::new(Cells::new()),
+            scratch: UnsafeCell::new(Vec::new()),
+        })
+    };
+    // SAFETY: p is the valid context just built, not yet shared.
+    let cx = unsafe { &*p };
+    // A way to free the context when the thread exits. Not on the main
+    // thread: exit() runs thread-exit destructors before atexit handlers,
+    // which must still find their handles (as with the original); the
+    // process is ending anyway.
+    if !is_main_thread() && !free_at_exit(p) {
+        // SAFETY: p was built above and is reachable from nowhere else.
+        unsafe { destroy(p) };
+        return None;
+    }
+    cx.running.set(cx.main.get());
+    arch::tls_set(p as *mut u8);
+    Some(cx)
+}
+
+/// Drops and frees a context made by `init`.
+///
+/// # Safety
+/// `p` came from `init` and nothing uses it any more.
+unsafe fn destroy(p: *mut Ctx) {
+    // SAFETY: per the contract.
+    unsafe {
+        ptr::drop_in_place(p);
+        std::alloc::dealloc(p as *mut u8, Layout::new::<Ctx>());
+    }
+}
+
+/// The thread-exit destructor is a pthread key's, not a Rust thread-local's:
+/// registering the latter allocates in the C library, which aborts the
+/// process when that fails. Setting a key (one of the first 32) allocates
+/// nothing.
+static KEY_ONCE: Once = Once::new();
+static KEY: AtomicU64 = AtomicU64::new(u64::MAX);
+
+fn free_at_exit(p: *mut Ctx) -> bool {
+    KEY_ONCE.call_once(|| {
+        let mut k: libc::pthread_key_t = 0;
+        // SAFETY: k is writable; on_thread_exit has the destructor's signature.
+        if unsafe { libc::pthread_key_create(&mut k, Some(on_thread_exit)) } == 0 {
+            KEY.store(k as u64, Ordering::Release);
+        }
+    });
+    let k = KEY.load(Ordering::Acquire);
+    // SAFETY: k is a key we created; the value is this thread's context.
+    k != u64::MAX && unsafe { libc::pthread_setspecific(k as libc::pthread_key_t, p as *const c_void) } == 0
 }
 
 /// Frees the thread's context when the thread exits.
-struct Guard;
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let p = arch::tls_get() as *mut Ctx;
-        arch::tls_set(ptr::null_mut());
-        if !p.is_null() {
-            // SAFETY: p is this thread's context, still valid here.
-            crate::core::sched::release_zombie(unsafe { &*p });
-            // SAFETY: p came from Box::into_raw in `init` and is no longer reachable.
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
-}
-
-/// The calling thread's context, created on first use.
-#[inline]
-pub fn ctx() -> &'static Ctx {
-    let p = arch::tls_get() as *mut Ctx;
+extern "C" fn on_thread_exit(v: *mut c_void) {
+    let p = v as *mut Ctx;
     if p.is_null() {
-        return init();
+        return;
     }
-    // SAFETY: p is this thread's live context; it is freed only at thread exit.
-    unsafe { &*p }
-}
-
-#[cold]
-fn init() -> &'static Ctx {
-    let cx = Box::new(Ctx {
-        running: Cell::new(ptr::null_mut()),
-        main: UnsafeCell::new(Cr::new(Stack::none())),
-        ready_head: Cell::new(ptr::null_mut()),
-        ready_tail: Cell::new(ptr::null_mut()),
-        zombie: Cell::new(Stack::none()),
-        // SAFETY: __errno_location has no preconditions.
-        errno: unsafe { libc::__errno_location() },
-        picks: Cell::new(crate::core::sched::FAIRNESS),
-        timers: UnsafeCell::new(Timers::new()),
-        fds: UnsafeCell::new(FdTable::new()),
-        handles: UnsafeCell::new(Handles::new()),
-        stacks: UnsafeCell::new(StackPool::new()),
-        chans: UnsafeCell::new(Pool::new(Pool::block::<crate::core::chan::Chan>())),
-        bundles: UnsafeCell::new(Pool::new(Pool::block::<crate::core::bundle::Bundle>())),
-        cells: UnsafeCell::new(Cells::new()),
-        scratch: UnsafeCell::new(Vec::new()),
-    });
-    let p = Box::into_raw(cx);
-    // SAFETY: p is valid; the main record lives inside the boxed context.
-    unsafe { (*p).running.set((*p).main.get()) };
-    arch::tls_set(p as *mut u8);
-    // Touch the guard so that its destructor is registered (ignored if the
-    // thread is already exiting). Not on the main thread: exit() runs
-    // thread-local destructors before atexit handlers, which must still find
-    // their handles (as with the original); the process is ending anyway.
-    if !is_main_thread() {
-        let _ = GUARD.try_with(|_| ());
+    if arch::tls_get() as *mut Ctx == p {
+        arch::tls_set(ptr::null_mut());
     }
-    // SAFETY: as in `ctx`.
-    unsafe { &*p }
+    // SAFETY: p is this thread's context, still valid here.
+    crate::core::sched::release_zombie(unsafe { &*p });
+    // SAFETY: p came from `init` and is no longer reachable.
+    unsafe { destroy(p) };
 }
 
 /// Is the caller the process's initial thread?

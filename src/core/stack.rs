@@ -18,7 +18,6 @@
 
 use crate::arch;
 use crate::core::overflow::AltStack;
-use std::collections::BTreeMap;
 use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -74,9 +73,9 @@ pub struct StackPool {
     free: Vec<*mut u8>,
     /// Bytes of guard below each stack; 0 before first use.
     guard: usize,
-    /// Under valgrind only: the go_mem regions registered with it, by their
-    /// top. (A mapped stack keeps its id in its own top word.)
-    valgrind: Option<BTreeMap<usize, usize>>,
+    /// Under valgrind only: the tops of the go_mem regions registered with
+    /// it, sorted. (A mapped stack keeps its id in its own top word.)
+    valgrind: Option<Vec<usize>>,
     /// The thread's signal stack for the overflow handler, if we made it.
     _alt: Option<AltStack>,
 }
@@ -94,10 +93,15 @@ impl StackPool {
     #[inline(never)]
     pub fn register_caller(&mut self, s: Stack) {
         self.init();
-        if let Some(ids) = self.valgrind.as_mut() {
-            // Caller regions are keyed by their top, which pooled stacks
-            // (keyed by their bottom) never share.
-            ids.entry(s.hi() as usize).or_insert_with(|| register(s.lo, s.size));
+        if let Some(tops) = self.valgrind.as_mut() {
+            // Without the room to remember it the region goes unregistered:
+            // valgrind may then misreport its stack, nothing worse.
+            if let Err(i) = tops.binary_search(&(s.hi() as usize)) {
+                if tops.try_reserve(1).is_ok() {
+                    tops.insert(i, s.hi() as usize);
+                    register(s.lo, s.size);
+                }
+            }
         }
     }
 
@@ -111,7 +115,7 @@ impl StackPool {
         GUARD_BYTES.store(self.guard, Ordering::Relaxed);
         self._alt = crate::core::overflow::install();
         if arch::valgrind_request(0, arch::VG_RUNNING_ON_VALGRIND, 0, 0) != 0 {
-            self.valgrind = Some(BTreeMap::new());
+            self.valgrind = Some(Vec::new());
         }
         // Room for the whole cache up front: `put` never reallocates.
         let _ = self.free.try_reserve_exact(POOL_MAX);

@@ -1,93 +1,145 @@
-//! Deadlines of blocked coroutines: a binary min-heap of coroutine pointers
-//! keyed by their deadline, ties broken by arming order (equal deadlines
-//! wake first-in first-out, as with the original). Each coroutine knows its heap position, so removal
-//! on early wake-up is O(log n) and nothing is allocated once the heap grew.
+//! Deadlines of blocked coroutines: a pairing heap (a min-heap) of
+//! coroutines keyed by their deadline, ties broken by arming order (equal
+//! deadlines wake first-in first-out, as with the original).
+//!
+//! The heap is intrusive: its links live in the coroutine records. Arming a
+//! timer happens inside a wait, which has no way to fail, so it must never
+//! allocate; with the links in the records nothing is ever allocated, for
+//! any number of timers. Arming is O(1); taking the earliest and removing
+//! one on early wake-up are O(log n) amortized.
 
-use crate::core::cr::{Cr, NO_TIMER};
+use crate::core::cr::{Cr, ARMED, NO_TIMER};
+use core::ptr;
 
 pub struct Timers {
-    heap: Vec<*mut Cr>,
+    root: *mut Cr,
     /// Arming counter: the tie-breaker of equal deadlines.
     seq: u64,
 }
 
+/// Does `a` expire before `b`?
+///
+/// # Safety
+/// Both are live coroutines with armed timers.
+#[inline]
+unsafe fn before(a: *mut Cr, b: *mut Cr) -> bool {
+    // SAFETY: per the contract.
+    unsafe { ((*a).deadline, (*a).timer_seq) < ((*b).deadline, (*b).timer_seq) }
+}
+
+/// Joins two heaps (roots with no siblings) into one; returns its root.
+///
+/// # Safety
+/// `a` and `b` are roots of distinct heaps of armed coroutines.
+#[inline]
+unsafe fn meld(a: *mut Cr, b: *mut Cr) -> *mut Cr {
+    // SAFETY: per the contract; every node reached is an armed coroutine.
+    unsafe {
+        let (top, sub) = if before(b, a) { (b, a) } else { (a, b) };
+        let first = (*top).t_child;
+        (*sub).t_next = first;
+        if !first.is_null() {
+            (*first).t_prev = sub;
+        }
+        (*sub).t_prev = top;
+        (*top).t_child = sub;
+        top
+    }
+}
+
+/// Makes one heap of a list of sibling heaps (linked by `t_next`), by the
+/// usual two passes: meld pairs left to right, then the pairs right to left.
+///
+/// # Safety
+/// `first` is null or the first of a sibling list of armed coroutines.
+unsafe fn merge_pairs(mut first: *mut Cr) -> *mut Cr {
+    // SAFETY: per the contract; the list is relinked as it is walked.
+    unsafe {
+        // Pass 1: the melded pairs go on a stack, linked by `t_next`.
+        let mut stack: *mut Cr = ptr::null_mut();
+        while !first.is_null() {
+            let a = first;
+            let b = (*a).t_next;
+            let m = if b.is_null() {
+                first = ptr::null_mut();
+                a
+            } else {
+                first = (*b).t_next;
+                (*a).t_next = ptr::null_mut();
+                (*b).t_next = ptr::null_mut();
+                meld(a, b)
+            };
+            (*m).t_next = stack;
+            stack = m;
+        }
+        // Pass 2: meld from the last pair back to the first.
+        let mut root = stack;
+        if root.is_null() {
+            return root;
+        }
+        stack = (*root).t_next;
+        (*root).t_next = ptr::null_mut();
+        while !stack.is_null() {
+            let n = (*stack).t_next;
+            (*stack).t_next = ptr::null_mut();
+            root = meld(root, stack);
+            stack = n;
+        }
+        (*root).t_prev = ptr::null_mut();
+        root
+    }
+}
+
 impl Timers {
     pub const fn new() -> Timers {
-        Timers { heap: Vec::new(), seq: 0 }
+        Timers { root: ptr::null_mut(), seq: 0 }
     }
 
-    #[inline]
-    fn key(&self, i: usize) -> (i64, u64) {
-        // SAFETY: every entry is a live coroutine blocked with a timer.
-        unsafe { ((*self.heap[i]).deadline, (*self.heap[i]).timer_seq) }
-    }
-
-    #[inline]
-    fn place(&mut self, i: usize) {
-        // SAFETY: as above.
-        unsafe { (*self.heap[i]).timer_idx = i };
-    }
-
-    fn up(&mut self, mut i: usize) {
-        while i > 0 {
-            let p = (i - 1) / 2;
-            if self.key(p) <= self.key(i) {
-                break;
-            }
-            self.heap.swap(p, i);
-            self.place(i);
-            i = p;
-        }
-        self.place(i);
-    }
-
-    fn down(&mut self, mut i: usize) {
-        let n = self.heap.len();
-        loop {
-            let l = 2 * i + 1;
-            if l >= n {
-                break;
-            }
-            let r = l + 1;
-            let c = if r < n && self.key(r) < self.key(l) { r } else { l };
-            if self.key(i) <= self.key(c) {
-                break;
-            }
-            self.heap.swap(i, c);
-            self.place(i);
-            i = c;
-        }
-        self.place(i);
-    }
-
-    /// Arms `cr`'s timer at `deadline`.
+    /// Arms `cr`'s timer at `deadline`. Allocates nothing.
     pub fn add(&mut self, cr: *mut Cr, deadline: i64) {
-        // SAFETY: cr is the live current coroutine.
+        // SAFETY: cr is the live current coroutine, not armed; the heap's
+        // nodes are armed coroutines.
         unsafe {
             (*cr).deadline = deadline;
             (*cr).timer_seq = self.seq;
+            (*cr).timer_idx = ARMED;
+            (*cr).t_child = ptr::null_mut();
+            (*cr).t_next = ptr::null_mut();
+            (*cr).t_prev = ptr::null_mut();
+            self.root = if self.root.is_null() { cr } else { meld(self.root, cr) };
+            (*self.root).t_prev = ptr::null_mut();
         }
         self.seq = self.seq.wrapping_add(1);
-        self.heap.push(cr);
-        let i = self.heap.len() - 1;
-        self.up(i);
     }
 
     /// Disarms `cr`'s timer if it has one.
     pub fn remove(&mut self, cr: *mut Cr) {
-        // SAFETY: cr is live; its index, if set, points into this heap.
-        let i = unsafe { (*cr).timer_idx };
-        if i == NO_TIMER {
-            return;
-        }
-        unsafe { (*cr).timer_idx = NO_TIMER };
-        let Some(last) = self.heap.pop() else { return };
-        if i < self.heap.len() {
-            self.heap[i] = last;
-            if i > 0 && self.key(i) < self.key((i - 1) / 2) {
-                self.up(i);
+        // SAFETY: cr is live; if armed, it is a node of this heap, and its
+        // links point at nodes of this heap.
+        unsafe {
+            if (*cr).timer_idx == NO_TIMER {
+                return;
+            }
+            (*cr).timer_idx = NO_TIMER;
+            let sub = merge_pairs((*cr).t_child);
+            if cr == self.root {
+                self.root = sub;
+                return;
+            }
+            // Unlink cr from its siblings (or its parent, if it is the first).
+            let prev = (*cr).t_prev;
+            let next = (*cr).t_next;
+            if (*prev).t_child == cr {
+                (*prev).t_child = next;
             } else {
-                self.down(i);
+                (*prev).t_next = next;
+            }
+            if !next.is_null() {
+                (*next).t_prev = prev;
+            }
+            if !sub.is_null() {
+                self.root = meld(self.root, sub);
+                (*self.root).t_prev = ptr::null_mut();
             }
         }
     }
@@ -95,25 +147,23 @@ impl Timers {
     /// The earliest deadline, if any timer is armed.
     #[inline]
     pub fn next_deadline(&self) -> Option<i64> {
-        if self.heap.is_empty() {
-            None
-        } else {
-            Some(self.key(0).0)
-        }
+        // SAFETY: a non-null root is an armed, live coroutine.
+        (!self.root.is_null()).then(|| unsafe { (*self.root).deadline })
     }
 
     /// Removes and returns the earliest timer if it expired by `now`.
     pub fn pop_expired(&mut self, now: i64) -> Option<*mut Cr> {
-        if self.heap.is_empty() || self.key(0).0 > now {
+        let cr = self.root;
+        // SAFETY: as above.
+        if cr.is_null() || unsafe { (*cr).deadline } > now {
             return None;
         }
-        let cr = self.heap[0];
         self.remove(cr);
         Some(cr)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.root.is_null()
     }
 }
 
@@ -159,5 +209,51 @@ mod tests {
         let odd: Vec<usize> = (0..20).filter(|i| i % 2 == 1).collect();
         let even: Vec<usize> = (0..20).filter(|i| i % 2 == 0).collect();
         assert_eq!(order, [odd, even].concat());
+    }
+
+    #[test]
+    fn random_arms_and_removals_match_a_sorted_list() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut crs: Vec<Box<Cr>> = (0..300).map(|_| Box::new(Cr::new(Stack::none()))).collect();
+        let mut t = Timers::new();
+        // The model: (deadline, arming order, index) of every armed one.
+        let mut model: Vec<(i64, u64, usize)> = Vec::new();
+        let mut order = 0u64;
+        let mut now = 0i64;
+        for _ in 0..20_000 {
+            let i = (rnd() % crs.len() as u64) as usize;
+            let cr: *mut Cr = &mut *crs[i];
+            match rnd() % 3 {
+                0 if crs[i].timer_idx == NO_TIMER => {
+                    let d = now + (rnd() % 50) as i64;
+                    t.add(cr, d);
+                    model.push((d, order, i));
+                    order += 1;
+                }
+                1 => {
+                    t.remove(cr);
+                    model.retain(|m| m.2 != i);
+                    assert_eq!(crs[i].timer_idx, NO_TIMER);
+                }
+                _ => {
+                    now += (rnd() % 3) as i64;
+                    model.sort();
+                    assert_eq!(t.next_deadline(), model.first().map(|m| m.0));
+                    while let Some(c) = t.pop_expired(now) {
+                        let (d, _, j) = model.remove(0);
+                        assert!(d <= now);
+                        assert!(core::ptr::eq(c, &*crs[j]));
+                    }
+                    assert!(model.first().is_none_or(|m| m.0 > now));
+                }
+            }
+        }
+        assert_eq!(t.is_empty(), model.is_empty());
     }
 }

@@ -11,7 +11,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 
 fn call(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bool) -> c_int {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     let Some(vfs) = cx.handles().get(s) else { return errno::fail(libc::EBADF) };
     if let Some(st) = stream::as_stream(vfs, 0) {
         // SAFETY: the running coroutine is live.

@@ -38,7 +38,7 @@ fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
     if chv.is_null() {
         return errno::fail(libc::EINVAL);
     }
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);
@@ -80,7 +80,7 @@ fn half_of(cx: &Ctx, h: i32) -> Result<*mut Half, i32> {
 
 #[inline(always)]
 fn single<const SEND: bool>(ch: i32, val: *mut u8, len: usize, deadline: i64) -> i32 {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);
@@ -126,7 +126,7 @@ const SEEN: usize = 16;
 /// `clauses` must point to `nclauses` valid clauses whose buffers are valid.
 #[no_mangle]
 pub unsafe extern "C" fn choose(clauses: *mut chclause, nclauses: c_int, deadline: i64) -> c_int {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);

@@ -34,7 +34,7 @@ pub unsafe extern "C" fn bundle_mem(mem: *mut c_void) -> c_int {
 }
 
 fn make_bundle(mem: *mut Bundle) -> i32 {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     let r = bundle::create(cx, mem).and_then(|b| {
         // SAFETY: b is a fresh bundle; its vfs is its first field.
         handles::make(cx, unsafe { &mut (*b).vfs }).inspect_err(|_| bundle::discard(cx, b))
@@ -45,7 +45,7 @@ fn make_bundle(mem: *mut Bundle) -> i32 {
 /// Waits until every coroutine of bundle `bndl` finished.
 #[no_mangle]
 pub extern "C" fn bundle_wait(bndl: c_int, deadline: i64) -> c_int {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED); // Before the handle, as the original.
@@ -81,7 +81,7 @@ pub unsafe extern "C" fn dill_prologue(
     // SAFETY: ptr checked above.
     let at = unsafe { *ptr } as *mut u8;
     let mem = if at.is_null() { Mem::Pooled } else { Mem::Caller(at, len) };
-    match launch::prologue(ctx::ctx(), mem, bndl) {
+    match ctx::get().and_then(|cx| launch::prologue(cx, mem, bndl)) {
         Ok(l) => {
             // SAFETY: out-pointers checked above; save_to is the live caller.
             unsafe {
@@ -98,13 +98,16 @@ pub unsafe extern "C" fn dill_prologue(
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn dill_epilogue() {
-    sched::finish(ctx::ctx())
+    // A coroutine was launched in this thread, so its context exists.
+    if let Ok(cx) = ctx::get() {
+        sched::finish(cx)
+    }
 }
 
 /// Lets other coroutines run.
 #[no_mangle]
 pub extern "C" fn r#yield() -> c_int {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);

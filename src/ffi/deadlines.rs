@@ -2,7 +2,7 @@
 
 use core::ffi::c_int;
 use crate::core::cr::{FIRED_CANCEL, FIRED_TIMEOUT};
-use crate::core::{clock, ctx, sched};
+use crate::core::{clock, ctx, errno, sched};
 
 /// Current time in milliseconds, for building deadlines.
 #[no_mangle]
@@ -13,7 +13,7 @@ pub extern "C" fn now() -> i64 {
 /// Sleeps until `deadline` (-1: until canceled).
 #[no_mangle]
 pub extern "C" fn msleep(deadline: i64) -> c_int {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return super::status(libc::ECANCELED);

@@ -8,19 +8,21 @@ use core::ptr;
 /// Duplicates a handle.
 #[no_mangle]
 pub extern "C" fn hdup(h: c_int) -> c_int {
-    super::ret(handles::dup(ctx::ctx(), h))
+    super::ret(ctx::get().and_then(|cx| handles::dup(cx, h)))
 }
 
 /// Closes a handle; the last one closes the object.
 #[no_mangle]
 pub extern "C" fn hclose(h: c_int) -> c_int {
-    super::ret(handles::close(ctx::ctx(), h).map(|()| 0))
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
+    super::ret(handles::close(cx, h).map(|()| 0))
 }
 
 /// Tells the object behind `h` that no more data will come.
 #[no_mangle]
 pub extern "C" fn hdone(h: c_int, deadline: i64) -> c_int {
-    let Some(vfs) = ctx::ctx().handles().get(h) else { return errno::fail(libc::EBADF) };
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
+    let Some(vfs) = cx.handles().get(h) else { return errno::fail(libc::EBADF) };
     // SAFETY: vfs is live: h names it.
     match unsafe { (*vfs).done } {
         // SAFETY: the object's own done callback, called as documented.
@@ -40,7 +42,7 @@ pub unsafe extern "C" fn hmake(vfs: *mut hvfs) -> c_int {
     if vfs.is_null() || unsafe { (*vfs).query.is_none() || (*vfs).close.is_none() } {
         return errno::fail(libc::EINVAL);
     }
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);
@@ -51,7 +53,10 @@ pub unsafe extern "C" fn hmake(vfs: *mut hvfs) -> c_int {
 /// Asks the object behind `h` for its interface of type `type`.
 #[no_mangle]
 pub extern "C" fn hquery(h: c_int, r#type: *const c_void) -> *mut c_void {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else {
+        errno::set(libc::ENOMEM);
+        return core::ptr::null_mut();
+    };
     if let Some(p) = cx.handles().cached_query(h, r#type) {
         return p;
     }

@@ -80,7 +80,7 @@ pub unsafe extern "C" fn ipaddr_remote(
     if name.is_null() {
         return errno::fail(libc::EINVAL);
     }
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED);

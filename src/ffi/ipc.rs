@@ -9,7 +9,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
 fn blocking_ctx() -> Result<&'static Ctx, i32> {
-    let cx = ctx::ctx();
+    let cx = ctx::get()?;
     // SAFETY: the running coroutine is live.
     if unsafe { (*cx.me()).can_block() } { Ok(cx) } else { Err(libc::ECANCELED) }
 }
@@ -20,7 +20,7 @@ fn blocking_ctx() -> Result<&'static Ctx, i32> {
 /// `addr` NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_listen(addr: *const c_char, backlog: c_int) -> c_int {
-    super::ret(ipc::listen(ctx::ctx(), addr, backlog, ptr::null_mut()))
+    super::ret(ctx::get().and_then(|cx| ipc::listen(cx, addr, backlog, ptr::null_mut())))
 }
 
 /// ipc_listen in caller memory of IPC_LISTENER_SIZE bytes.
@@ -30,7 +30,7 @@ pub unsafe extern "C" fn ipc_listen(addr: *const c_char, backlog: c_int) -> c_in
 #[no_mangle]
 pub unsafe extern "C" fn ipc_listen_mem(addr: *const c_char, backlog: c_int, mem: *mut c_void) -> c_int {
     let Some(mem) = super::caller_mem::<listener::Listener>(mem) else { return errno::fail(libc::EINVAL) };
-    super::ret(ipc::listen(ctx::ctx(), addr, backlog, mem))
+    super::ret(ctx::get().and_then(|cx| ipc::listen(cx, addr, backlog, mem)))
 }
 
 fn accept(s: c_int, mem: *mut c_void, deadline: i64) -> c_int {
@@ -91,7 +91,7 @@ fn pair(mem: *mut c_void, s: *mut c_int) -> c_int {
     if s.is_null() {
         return errno::fail(libc::EINVAL);
     }
-    match ipc::pair(ctx::ctx(), mem) {
+    match ctx::get().and_then(|cx| ipc::pair(cx, mem)) {
         Ok(h) => {
             // SAFETY: s points to two writable ints (caller's contract).
             unsafe {

@@ -10,7 +10,7 @@ use core::ptr;
 
 /// The context, if the running coroutine may block.
 fn blocking_ctx() -> Result<&'static Ctx, i32> {
-    let cx = ctx::ctx();
+    let cx = ctx::get()?;
     // SAFETY: the running coroutine is live.
     if unsafe { (*cx.me()).can_block() } { Ok(cx) } else { Err(libc::ECANCELED) }
 }
@@ -24,7 +24,7 @@ fn listen(addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> c_int {
     if addr.is_null() {
         return errno::fail(libc::EINVAL);
     }
-    super::ret(tcp::listen(ctx::ctx(), addr, backlog, mem))
+    super::ret(ctx::get().and_then(|cx| tcp::listen(cx, addr, backlog, mem)))
 }
 
 /// Listens on `addr` (a port of 0 is replaced by the one picked).
@@ -108,7 +108,7 @@ pub extern "C" fn tcp_close(s: c_int, deadline: i64) -> c_int {
 
 /// Shared by tcp_close and ipc_close. Returns 0 or an errno.
 pub(crate) fn close(s: c_int, kind: u8, deadline: i64) -> i32 {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return libc::ENOMEM };
     let Some(vfs) = cx.handles().get(s) else { return libc::EBADF };
     if listener::as_listener(vfs, kind).is_some() {
         return handles::close(cx, s).err().unwrap_or(0);

@@ -20,7 +20,7 @@ fn udp_of(cx: &Ctx, s: c_int) -> Result<*mut Udp, i32> {
 /// Non-NULL addresses must be valid; `local` writable.
 #[no_mangle]
 pub unsafe extern "C" fn udp_open(local: *mut ipaddr, remote: *const ipaddr) -> c_int {
-    super::ret(udp::open(ctx::ctx(), local, remote, ptr::null_mut()))
+    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, ptr::null_mut())))
 }
 
 /// udp_open in caller memory of UDP_SIZE bytes.
@@ -30,7 +30,7 @@ pub unsafe extern "C" fn udp_open(local: *mut ipaddr, remote: *const ipaddr) -> 
 #[no_mangle]
 pub unsafe extern "C" fn udp_open_mem(local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void) -> c_int {
     let Some(mem) = super::caller_mem::<udp::Udp>(mem) else { return errno::fail(libc::EINVAL) };
-    super::ret(udp::open(ctx::ctx(), local, remote, mem))
+    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, mem)))
 }
 
 /// Sends the list as one datagram to `addr` (NULL: the default remote).
@@ -39,7 +39,7 @@ pub unsafe extern "C" fn udp_open_mem(local: *mut ipaddr, remote: *const ipaddr,
 /// The list and its buffers must be valid; `addr` NULL or valid.
 #[no_mangle]
 pub unsafe extern "C" fn udp_sendl(s: c_int, addr: *const ipaddr, first: *mut iolist, last: *mut iolist) -> c_int {
-    let r = udp_of(ctx::ctx(), s).and_then(|u| udp::send(u, addr, first, last));
+    let r = ctx::get().and_then(|cx| udp_of(cx, s)).and_then(|u| udp::send(u, addr, first, last));
     super::ret(r.map(|()| 0))
 }
 
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn udp_recvl(
     last: *mut iolist,
     deadline: i64,
 ) -> libc::ssize_t {
-    let cx = ctx::ctx();
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) as libc::ssize_t };
     // SAFETY: the running coroutine is live.
     if !unsafe { (*cx.me()).can_block() } {
         return errno::fail(libc::ECANCELED) as libc::ssize_t;

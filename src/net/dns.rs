@@ -6,12 +6,23 @@ use crate::core::ctx::Ctx;
 use crate::core::fdwait;
 use crate::net::ipaddr::{ipaddr, Addr};
 use crate::net::resolvconf::Conf;
-use simple_dns::rdata::RData;
-use simple_dns::{Name, Packet, PacketFlag, Question, CLASS, OPCODE, QCLASS, QTYPE, RCODE, TYPE};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Longest CNAME chain followed inside one answer.
 const MAX_CNAMES: usize = 16;
+/// Longest name on the wire (RFC 1035), and a query's size bound.
+const MAX_NAME: usize = 255;
+const MAX_QUERY: usize = 12 + MAX_NAME + 4;
+
+const CLASS_IN: u16 = 1;
+const TYPE_A: u16 = 1;
+const TYPE_CNAME: u16 = 5;
+const TYPE_AAAA: u16 = 28;
+const FLAG_RESPONSE: u16 = 0x8000;
+const FLAG_TRUNCATED: u16 = 0x0200;
+const FLAG_RECURSION: u16 = 0x0100;
+const RCODE_NOERROR: u16 = 0;
+const RCODE_NXDOMAIN: u16 = 3;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Qtype {
@@ -20,10 +31,10 @@ pub enum Qtype {
 }
 
 impl Qtype {
-    fn wire(self) -> TYPE {
+    fn wire(self) -> u16 {
         match self {
-            Qtype::A => TYPE::A,
-            Qtype::Aaaa => TYPE::AAAA,
+            Qtype::A => TYPE_A,
+            Qtype::Aaaa => TYPE_AAAA,
         }
     }
 }
@@ -42,59 +53,245 @@ pub enum Outcome {
     Silent,
 }
 
+// The wire format is read and written here, into fixed buffers: a lookup
+// allocates nothing, so it cannot fail for want of memory halfway.
+
+/// A name in wire form (length-prefixed labels, no final zero), lower-cased
+/// so that names compare as DNS compares them.
+#[derive(Clone, Copy)]
+struct WireName {
+    b: [u8; MAX_NAME],
+    len: usize,
+}
+
+impl PartialEq for WireName {
+    fn eq(&self, o: &WireName) -> bool {
+        self.b[..self.len] == o.b[..o.len]
+    }
+}
+
+impl WireName {
+    /// `name` (dot-separated labels, no trailing dot) in wire form, None if
+    /// it has an empty or oversized label or is too long.
+    fn from_text(name: &str) -> Option<WireName> {
+        let mut w = WireName { b: [0; MAX_NAME], len: 0 };
+        if name.is_empty() {
+            return None;
+        }
+        for label in name.split('.') {
+            let l = label.as_bytes();
+            if l.is_empty() || l.len() > 63 || w.len + 1 + l.len() + 1 > MAX_NAME {
+                return None;
+            }
+            w.b[w.len] = l.len() as u8;
+            for (d, s) in w.b[w.len + 1..].iter_mut().zip(l) {
+                *d = s.to_ascii_lowercase();
+            }
+            w.len += 1 + l.len();
+        }
+        Some(w)
+    }
+
+    /// Reads the name at `at` in `msg`, following compression pointers.
+    /// Returns it and the offset just past it where it starts, None if
+    /// malformed.
+    fn read(msg: &[u8], mut at: usize) -> Option<(WireName, usize)> {
+        let mut w = WireName { b: [0; MAX_NAME], len: 0 };
+        let mut end = None;
+        // Every pointer must go backwards: a loop cannot last.
+        let mut limit = at;
+        loop {
+            let n = *msg.get(at)? as usize;
+            match n & 0xc0 {
+                0 if n == 0 => return Some((w, end.unwrap_or(at + 1))),
+                0 => {
+                    let l = msg.get(at + 1..at + 1 + n)?;
+                    if w.len + 1 + n + 1 > MAX_NAME {
+                        return None;
+                    }
+                    w.b[w.len] = n as u8;
+                    for (d, s) in w.b[w.len + 1..].iter_mut().zip(l) {
+                        *d = s.to_ascii_lowercase();
+                    }
+                    w.len += 1 + n;
+                    at += 1 + n;
+                }
+                0xc0 => {
+                    let to = (n & 0x3f) << 8 | *msg.get(at + 1)? as usize;
+                    if to >= limit {
+                        return None;
+                    }
+                    end.get_or_insert(at + 2);
+                    limit = to;
+                    at = to;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// A query ready to send.
+pub struct Query {
+    buf: [u8; MAX_QUERY],
+    len: usize,
+}
+
+impl core::ops::Deref for Query {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
 /// The query for (`name`, `qt`) with `id`, recursion desired. None if the
 /// name cannot be put on the wire.
-pub fn query(id: u16, name: &str, qt: Qtype) -> Option<Vec<u8>> {
-    let qname = Name::new(name).ok()?;
-    if qname.get_labels().is_empty() {
+pub fn query(id: u16, name: &str, qt: Qtype) -> Option<Query> {
+    let mut q = Query { buf: [0; MAX_QUERY], len: 12 };
+    q.buf[..2].copy_from_slice(&id.to_be_bytes());
+    q.buf[2..4].copy_from_slice(&FLAG_RECURSION.to_be_bytes());
+    q.buf[4..6].copy_from_slice(&1u16.to_be_bytes());
+    // The name keeps the caller's case (some servers echo it back).
+    let mut labels = 0;
+    for label in name.split('.') {
+        let l = label.as_bytes();
+        if l.is_empty() || l.len() > 63 || q.len + 1 + l.len() + 1 > 12 + MAX_NAME {
+            return None;
+        }
+        q.buf[q.len] = l.len() as u8;
+        q.buf[q.len + 1..q.len + 1 + l.len()].copy_from_slice(l);
+        q.len += 1 + l.len();
+        labels += 1;
+    }
+    if labels == 0 {
         return None;
     }
-    let mut p = Packet::new_query(id);
-    p.set_flags(PacketFlag::RECURSION_DESIRED);
-    p.questions.push(Question::new(qname, QTYPE::TYPE(qt.wire()), QCLASS::CLASS(CLASS::IN), false));
-    p.build_bytes_vec().ok()
+    q.buf[q.len] = 0;
+    q.buf[q.len + 1..q.len + 3].copy_from_slice(&qt.wire().to_be_bytes());
+    q.buf[q.len + 3..q.len + 5].copy_from_slice(&CLASS_IN.to_be_bytes());
+    q.len += 5;
+    Some(q)
+}
+
+fn u16_at(msg: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*msg.get(at)?, *msg.get(at + 1)?]))
+}
+
+/// One resource record of the answer section.
+struct Record {
+    name: WireName,
+    rtype: u16,
+    class: u16,
+    /// Where its data starts, and its length.
+    data: usize,
+    dlen: usize,
+}
+
+/// Reads the record at `at`; returns it and where the next one starts.
+/// The data of the types we use must be well-formed.
+fn record(msg: &[u8], at: usize) -> Option<(Record, usize)> {
+    let (name, at) = WireName::read(msg, at)?;
+    let rtype = u16_at(msg, at)?;
+    let class = u16_at(msg, at + 2)?;
+    let dlen = u16_at(msg, at + 8)? as usize;
+    let data = at + 10;
+    msg.get(data..data + dlen)?;
+    let ok = match rtype {
+        TYPE_A => dlen == 4,
+        TYPE_AAAA => dlen == 16,
+        TYPE_CNAME => WireName::read(msg, data).is_some_and(|(_, end)| end == data + dlen),
+        _ => true,
+    };
+    ok.then_some((Record { name, rtype, class, data, dlen }, data + dlen))
+}
+
+/// The parts of a reply we look at.
+struct Reply {
+    id: u16,
+    flags: u16,
+    /// The question, if there is exactly one: (name, type, class).
+    question: Option<(WireName, u16, u16)>,
+    /// Offset of the first answer record, and how many there are.
+    answers: usize,
+    ancount: usize,
+}
+
+/// Reads the header, questions and answers of `msg`; None if malformed.
+fn parse(msg: &[u8]) -> Option<Reply> {
+    let id = u16_at(msg, 0)?;
+    let flags = u16_at(msg, 2)?;
+    let qdcount = u16_at(msg, 4)? as usize;
+    let ancount = u16_at(msg, 6)? as usize;
+    msg.get(..12)?;
+    let mut at = 12;
+    let mut question = None;
+    for _ in 0..qdcount {
+        let (name, end) = WireName::read(msg, at)?;
+        let q = (name, u16_at(msg, end)?, u16_at(msg, end + 2)?);
+        if qdcount == 1 {
+            question = Some(q);
+        }
+        at = end + 4;
+    }
+    let answers = at;
+    for _ in 0..ancount {
+        at = record(msg, at)?.1;
+    }
+    Some(Reply { id, flags, question, answers, ancount })
 }
 
 /// Reads `msg` as the reply to query `id` for (`name`, `qt`). None if it is
 /// not that reply (stray or forged datagrams are ignored by the caller).
 pub fn answer(msg: &[u8], id: u16, name: &str, qt: Qtype) -> Option<Outcome> {
-    let Ok(p) = Packet::parse(msg) else {
+    let Some(p) = parse(msg) else {
         // Our id but unreadable: this server will not do.
         let ours = msg.len() >= 2 && u16::from_be_bytes([msg[0], msg[1]]) == id;
         return ours.then_some(Outcome::Failed);
     };
-    if p.id() != id || !p.has_flags(PacketFlag::RESPONSE) || p.opcode() != OPCODE::StandardQuery {
+    // Opcode 0: a standard query.
+    if p.id != id || p.flags & FLAG_RESPONSE == 0 || (p.flags >> 11) & 0xf != 0 {
         return None;
     }
-    let qname = Name::new(name).ok()?;
-    let asked =
-        |q: &Question| q.qname == qname && q.qtype == QTYPE::TYPE(qt.wire()) && q.qclass == QCLASS::CLASS(CLASS::IN);
-    match (p.rcode(), p.questions.as_slice()) {
-        (RCODE::NoError | RCODE::NameError, [q]) if asked(q) => {}
+    let qname = WireName::from_text(name)?;
+    let rcode = p.flags & 0xf;
+    match (rcode, p.question) {
+        (RCODE_NOERROR | RCODE_NXDOMAIN, Some((n, t, c))) if n == qname && t == qt.wire() && c == CLASS_IN => {}
         // Some servers drop the question from error replies.
-        (RCODE::NoError | RCODE::NameError, _) => return None,
+        (RCODE_NOERROR | RCODE_NXDOMAIN, _) => return None,
         _ => return Some(Outcome::Failed),
     }
-    if p.rcode() == RCODE::NameError {
+    if rcode == RCODE_NXDOMAIN {
         return Some(Outcome::NxDomain);
     }
-    if let Some(a) = follow(&p, qname, qt) {
+    if let Some(a) = follow(msg, &p, qname, qt) {
         return Some(Outcome::Found(a));
     }
     // A cut-off reply may have lost the records: another server may do better.
-    Some(if p.has_flags(PacketFlag::TRUNCATION) { Outcome::Failed } else { Outcome::NoData })
+    Some(if p.flags & FLAG_TRUNCATED != 0 { Outcome::Failed } else { Outcome::NoData })
 }
 
-/// The first address of type `qt` for `name`, through CNAMEs in the answer.
-fn follow(p: &Packet, name: Name, qt: Qtype) -> Option<Addr> {
-    let mut cur = name.into_owned();
+/// The first address of type `qt` for `name`, through CNAMEs in the answer
+/// (already checked well-formed by `parse`).
+fn follow(msg: &[u8], p: &Reply, name: WireName, qt: Qtype) -> Option<Addr> {
+    let mut cur = name;
     for _ in 0..=MAX_CNAMES {
         let mut next = None;
-        for rr in p.answers.iter().filter(|rr| rr.class == CLASS::IN && rr.name == cur) {
-            match (&rr.rdata, qt) {
-                (RData::A(a), Qtype::A) => return Some(Addr::V4(Ipv4Addr::from(a.address))),
-                (RData::AAAA(a), Qtype::Aaaa) => return Some(Addr::V6(Ipv6Addr::from(a.address))),
-                (RData::CNAME(c), _) if next.is_none() => next = Some(c.0.clone().into_owned()),
+        let mut at = p.answers;
+        for _ in 0..p.ancount {
+            let (rr, end) = record(msg, at)?;
+            at = end;
+            if rr.class != CLASS_IN || rr.name != cur {
+                continue;
+            }
+            let data = msg.get(rr.data..rr.data + rr.dlen)?;
+            match (rr.rtype, qt) {
+                (TYPE_A, Qtype::A) => {
+                    return Some(Addr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(data).ok()?)));
+                }
+                (TYPE_AAAA, Qtype::Aaaa) => {
+                    return Some(Addr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(data).ok()?)));
+                }
+                (TYPE_CNAME, _) if next.is_none() => next = Some(WireName::read(msg, rr.data)?.0),
                 _ => {}
             }
         }
@@ -114,7 +311,7 @@ fn passed(deadline: i64) -> bool {
 pub fn ask(cx: &Ctx, conf: &Conf, name: &str, qt: Qtype, deadline: i64) -> Result<Outcome, i32> {
     let mut heard = false;
     for _ in 0..conf.attempts {
-        for &server in &conf.servers {
+        for &server in conf.servers() {
             let id = random_id();
             let Some(q) = query(id, name, qt) else { return Ok(Outcome::NxDomain) };
             let t = now_ms().saturating_add(conf.timeout_ms);
@@ -237,8 +434,8 @@ fn random_id() -> u16 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use simple_dns::rdata::{A, AAAA, CNAME};
-    use simple_dns::ResourceRecord;
+    use simple_dns::rdata::{RData, A, AAAA, CNAME};
+    use simple_dns::{Name, Packet, PacketFlag, ResourceRecord, CLASS, QTYPE, RCODE, TYPE};
 
     /// A record for tests.
     pub fn rr(name: &str, rdata: RData<'static>) -> ResourceRecord<'static> {

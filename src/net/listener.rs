@@ -35,7 +35,8 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close(ctx::ctx(), vfs as *mut Listener);
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
+    close(cx, vfs as *mut Listener);
 }
 
 /// Our listener of `kind` behind `vfs`.

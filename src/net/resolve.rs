@@ -11,7 +11,7 @@ use crate::net::dns::{self, Outcome, Qtype};
 use crate::net::hosts;
 use crate::net::ifaces;
 use crate::net::ipaddr::{Addr, Mode};
-use crate::net::resolvconf::Conf;
+use crate::net::resolvconf::{Conf, NAME_BYTES};
 
 /// The address of the local interface `name` (e.g. "eth0").
 pub fn local(name: &str, mode: Mode) -> Result<Addr, i32> {
@@ -19,9 +19,46 @@ pub fn local(name: &str, mode: Mode) -> Result<Addr, i32> {
 }
 
 /// The address of host `name`, resolved without blocking the thread.
+/// Err(ENOMEM) if a file cannot be read for want of memory.
 pub fn remote(cx: &Ctx, name: &str, mode: Mode, deadline: i64) -> Result<Addr, i32> {
-    let read = |path| std::fs::read_to_string(path).unwrap_or_default();
-    resolve(cx, name, mode, deadline, &read("/etc/hosts"), || Conf::parse(&read("/etc/resolv.conf")))
+    let hosts = read_file(c"/etc/hosts")?;
+    resolve(cx, name, mode, deadline, text(&hosts), || Ok(Conf::parse(text(&read_file(c"/etc/resolv.conf")?))))
+}
+
+/// A file's contents; empty if it cannot be read (a missing file says
+/// nothing), Err(ENOMEM) if there is no memory to hold it.
+fn read_file(path: &core::ffi::CStr) -> Result<Vec<u8>, i32> {
+    let mut v: Vec<u8> = Vec::new();
+    // SAFETY: path is a C string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Ok(v);
+    }
+    let r = loop {
+        if v.len() == v.capacity() && v.try_reserve(v.capacity().max(4096)).is_err() {
+            break Err(libc::ENOMEM);
+        }
+        let room = v.spare_capacity_mut();
+        // SAFETY: room is writable for its length; the fd is ours.
+        let n = unsafe { libc::read(fd, room.as_mut_ptr().cast(), room.len()) };
+        if n > 0 {
+            // SAFETY: read initialised these n bytes of the spare capacity.
+            unsafe { v.set_len(v.len() + n as usize) };
+        } else if n == 0 {
+            break Ok(v);
+        } else if crate::core::errno::get() != libc::EINTR {
+            v.clear();
+            break Ok(v);
+        }
+    };
+    // SAFETY: fd is ours, closed once.
+    unsafe { libc::close(fd) };
+    r
+}
+
+/// A file's text; one that is not UTF-8 names nothing usable.
+fn text(b: &[u8]) -> &str {
+    core::str::from_utf8(b).unwrap_or("")
 }
 
 /// `remote` with the hosts file's text and the resolver configuration given
@@ -32,7 +69,7 @@ pub(crate) fn resolve(
     mode: Mode,
     deadline: i64,
     hosts_text: &str,
-    conf: impl FnOnce() -> Conf,
+    conf: impl FnOnce() -> Result<Conf, i32>,
 ) -> Result<Addr, i32> {
     if !well_formed(name) {
         return Err(libc::EADDRNOTAVAIL);
@@ -45,16 +82,18 @@ pub(crate) fn resolve(
     if last.eq_ignore_ascii_case("invalid") {
         return Err(libc::EADDRNOTAVAIL);
     }
-    let conf = conf();
+    let conf = conf()?;
     let order: &[Qtype] = match mode {
         Mode::V4 => &[Qtype::A],
         Mode::V6 => &[Qtype::Aaaa],
         Mode::PrefV4 => &[Qtype::A, Qtype::Aaaa],
         Mode::PrefV6 => &[Qtype::Aaaa, Qtype::A],
     };
-    for candidate in conf.candidates(name) {
+    let mut buf = [0; NAME_BYTES];
+    for i in 0..conf.ncandidates(name) {
+        let Some(candidate) = conf.candidate(name, i, &mut buf) else { continue };
         for &qt in order {
-            match dns::ask(cx, &conf, &candidate, qt, deadline)? {
+            match dns::ask(cx, &conf, candidate, qt, deadline)? {
                 Outcome::Found(a) => return Ok(a),
                 Outcome::NxDomain => break,
                 Outcome::NoData | Outcome::Failed => {}

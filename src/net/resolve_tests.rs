@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::clock::now_ms;
-use crate::core::ctx::ctx;
+
 use crate::net::dns::tests::{a, aaaa, cname, reply};
 use simple_dns::{Packet, QTYPE, RCODE, TYPE};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -32,8 +32,14 @@ fn server(n: usize, answer: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> 
     (addr, t)
 }
 
-fn conf(servers: &[SocketAddr]) -> Conf {
-    Conf { servers: servers.to_vec(), ..Conf::default() }
+fn ctx() -> &'static crate::core::ctx::Ctx {
+    crate::core::ctx::get().unwrap()
+}
+
+fn conf(servers: &[SocketAddr]) -> Result<Conf, i32> {
+    let mut c = Conf::default();
+    c.set_servers(servers);
+    Ok(c)
 }
 
 fn v4(s: &str) -> Result<Addr, i32> {
@@ -86,7 +92,11 @@ fn ipv6_modes_ask_aaaa_and_fall_back() {
 #[test]
 fn search_list_and_nxdomain() {
     let (addr, t) = server(2, |q| vec![reply(q, RCODE::NameError, vec![])]);
-    let c = || Conf { search: vec!["corp.test".into()], ..conf(&[addr]) };
+    let c = || {
+        let mut c = conf(&[addr])?;
+        c.set_search(["corp.test"].into_iter());
+        Ok(c)
+    };
     // One NXDOMAIN per name: no AAAA is asked after it, even in PrefV4.
     assert_eq!(resolve(ctx(), "host", Mode::PrefV4, now_ms() + 5000, "", c), Err(libc::EADDRNOTAVAIL));
     assert_eq!(t.join().unwrap(), ["TYPE(A) host.corp.test", "TYPE(A) host"]);
@@ -118,7 +128,11 @@ fn unanswered_query_respects_the_deadline() {
     assert_eq!(resolve(ctx(), "slow.example.test", Mode::PrefV4, 0, "", c), Err(libc::ETIMEDOUT));
     // Per-try timeouts that run out before the deadline: the name is unresolvable.
     let start = now_ms();
-    let short = || Conf { timeout_ms: 100, attempts: 2, ..c() };
+    let short = || {
+        let mut c = c()?;
+        (c.timeout_ms, c.attempts) = (100, 2);
+        Ok(c)
+    };
     assert_eq!(resolve(ctx(), "slow.example.test", Mode::PrefV4, start + 5000, "", short), Err(libc::EADDRNOTAVAIL));
     let took = now_ms() - start;
     assert!((190..1500).contains(&took), "took {took} ms");
@@ -127,7 +141,7 @@ fn unanswered_query_respects_the_deadline() {
 #[test]
 fn hosts_file_and_local_answers() {
     let hosts = "127.0.0.1 localhost\n192.0.2.5 Box box.lan\n2001:db8::5 box\n";
-    let no_server = || -> Conf { panic!("no server should be asked") };
+    let no_server = || -> Result<Conf, i32> { panic!("no server should be asked") };
     assert_eq!(resolve(ctx(), "localhost", Mode::PrefV4, 0, hosts, no_server), v4("127.0.0.1"));
     assert_eq!(resolve(ctx(), "BOX.LAN.", Mode::V4, 0, hosts, no_server), v4("192.0.2.5"));
     assert_eq!(resolve(ctx(), "box", Mode::PrefV6, 0, hosts, no_server), Ok(Addr::V6("2001:db8::5".parse().unwrap())));

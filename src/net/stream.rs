@@ -66,7 +66,8 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close_now(ctx::ctx(), vfs as *mut Stream);
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
+    close_now(cx, vfs as *mut Stream);
 }
 
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> c_int {
@@ -82,14 +83,16 @@ fn from_bvfs(b: *mut bsock_vfs) -> *mut Stream {
 }
 
 unsafe extern "C" fn bvfs_send(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    match send(ctx::ctx(), from_bvfs(b), first, last, deadline) {
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
+    match send(cx, from_bvfs(b), first, last, deadline) {
         0 => 0,
         e => errno::fail(e),
     }
 }
 
 unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    match recv(ctx::ctx(), from_bvfs(b), first, last, deadline) {
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
+    match recv(cx, from_bvfs(b), first, last, deadline) {
         0 => 0,
         e => errno::fail(e),
     }

@@ -43,9 +43,10 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
     let u = vfs as *mut Udp;
+    let Ok(cx) = ctx::get() else { return }; // An object of this thread exists, so does the thread's context.
     // SAFETY: a live Udp whose last handle is gone.
     unsafe {
-        fdio::close(ctx::ctx(), (*u).fd);
+        fdio::close(cx, (*u).fd);
         if !(*u).mem {
             libc::free(u as *mut c_void);
         }
@@ -64,7 +65,8 @@ unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut
 }
 
 unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
-    match recv(ctx::ctx(), from_mvfs(m), ptr::null_mut(), first, last, deadline) {
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) as libc::ssize_t };
+    match recv(cx, from_mvfs(m), ptr::null_mut(), first, last, deadline) {
         Ok(n) => n as libc::ssize_t,
         Err(e) => errno::fail(e) as libc::ssize_t,
     }
@@ -194,6 +196,9 @@ pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: 
     // Skip pieces (null base) receive into a shared scratch area.
     if iov.filled().iter().any(|v| v.iov_base.is_null()) {
         let scratch = cx.scratch();
+        if scratch.is_empty() {
+            return Err(libc::ENOMEM); // No memory for the area.
+        }
         for v in iov.filled().iter_mut().filter(|v| v.iov_base.is_null()) {
             v.iov_base = scratch.as_mut_ptr() as *mut c_void;
             v.iov_len = v.iov_len.min(scratch.len());
