@@ -710,6 +710,25 @@ static void test_closed_under(void) {
 
 /* ---- handle numbers and duplicates ------------------------------------ */
 
+/* Caller memory at an odd address works too (and what the library
+   allocates instead is freed again: valgrind). */
+static void test_misaligned(void) {
+    int h[2];
+    ipc_pair_(h);
+    GUARDED(g, 2 * PFX_SIZE + 16);
+    GUARD_SET(g);
+    int p0 = pfx_attach_mem(h[0], g.mem + 1);
+    int p1 = pfx_attach_mem(h[1], g.mem + PFX_SIZE + 12);
+    CHECK(p0 >= 0 && p1 >= 0);
+    CHECK_OK(msend(p0, "odd", 3, -1));
+    char buf[8];
+    CHECK(mrecv(p1, buf, sizeof(buf), now() + 1000) == 3);
+    CHECK_OK(hclose(p1));
+    int u = pfx_detach(p0, now() + 1000);
+    CHECK(u == -1 && errno == ECONNRESET);
+    GUARD_CHECK(g);
+}
+
 /* Run first, on a fresh handle table. */
 static void test_numbering(void) {
     int h[2];
@@ -768,5 +787,6 @@ int main(void) {
     /* Upstream frees a detached object that other handles still name. */
     test_dup();
 #endif
+    test_misaligned();
     return 0;
 }
