@@ -248,7 +248,7 @@ pub fn run(data: &[u8]) {
                 let mut b = [0u8; 4];
                 let mut bad = piece(b.as_mut_ptr(), b.len());
                 bad.iol_rsvd = 1;
-                let send = size % 2 == 0;
+                let send = size.is_multiple_of(2);
                 // SAFETY: a valid (if malformed) one-piece list.
                 let got = unsafe {
                     if send {
