@@ -18,7 +18,10 @@ pub extern "C" fn pfx_attach(s: c_int) -> c_int {
 /// `mem` must be PFX_SIZE writable bytes that outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn pfx_attach_mem(s: c_int, mem: *mut c_void) -> c_int {
-    let Some(mem) = super::caller_mem::<Pfx>(mem) else { return crate::core::errno::fail(libc::EINVAL) };
+    let Some(mut mem) = super::caller_mem::<Pfx>(mem) else { return crate::core::errno::fail(libc::EINVAL) };
+    if !pfx::FITS {
+        mem = core::ptr::null_mut();
+    }
     super::ret(pfx::attach(ctx::ctx(), s, mem))
 }
 

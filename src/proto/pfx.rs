@@ -49,9 +49,16 @@ pub struct Pfx {
     life: Life,
 }
 
+/// PFX_SIZE of the header: the caller memory pfx_attach_mem gets.
+pub const PFX_SIZE: usize = if cfg!(target_pointer_width = "64") { 56 } else { 28 };
+
+/// Does the object fit PFX_SIZE? Always on x86-64 (asserted below); where
+/// it does not (32-bit), pfx_attach_mem allocates instead.
+pub const FITS: bool = core::mem::size_of::<Pfx>() <= PFX_SIZE;
+
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
-    assert!(size_of::<Pfx>() <= 56, "PFX_SIZE");
+    assert!(cfg!(not(target_pointer_width = "64")) || size_of::<Pfx>() <= 56, "PFX_SIZE");
     assert!(align_of::<Pfx>() == align_of::<hvfs>());
     assert!(offset_of!(Pfx, query) == offset_of!(hvfs, query));
     assert!(offset_of!(Pfx, close) == offset_of!(hvfs, close));
