@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench fuzz clean
 
 all: lib
 
@@ -83,7 +83,7 @@ example: lib
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
 VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose example fd fdreuse fidelity go handle \
-	idle iol numbering prefork signals sockfidelity tcp threads time udp
+	idle iol numbering pfx prefork signals sockfidelity tcp threads time udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)
@@ -135,6 +135,21 @@ install: lib
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
 bench: lib
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+
+# Fuzzing of the protocol layer (not part of check): every target of
+# fuzz/fuzz_targets/ for FUZZ_RUNS executions, on the nightly toolchain,
+# starting from fuzz/seeds/TARGET and keeping what it finds in
+# fuzz/corpus/TARGET (crashes in fuzz/artifacts/TARGET). FUZZ=name runs one.
+FUZZ_RUNS ?= 1000000
+FUZZ ?= $(patsubst fuzz/fuzz_targets/%.rs,%,$(wildcard fuzz/fuzz_targets/*.rs))
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	@for t in $(FUZZ); do \
+		mkdir -p fuzz/corpus/$$t fuzz/seeds/$$t; \
+		echo "fuzz: $$t, $(FUZZ_RUNS) runs"; \
+		$(CARGO) +nightly fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+			-runs=$(FUZZ_RUNS) -rss_limit_mb=1024 -print_final_stats=1 || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean

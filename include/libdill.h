@@ -261,6 +261,12 @@ DILL_EXPORT int msend(int s, const void *buf, size_t len, int64_t deadline);
 
 DILL_EXPORT ssize_t mrecv(int s, void *buf, size_t len, int64_t deadline);
 
+DILL_EXPORT int pfx_attach(int s);
+
+DILL_EXPORT int pfx_attach_mem(int s, void *mem);
+
+DILL_EXPORT int pfx_detach(int s, int64_t deadline);
+
 DILL_EXPORT int tcp_listen(struct ipaddr *addr, int backlog);
 
 DILL_EXPORT int tcp_listen_mem(struct ipaddr *addr, int backlog, void *mem);

@@ -1,12 +1,15 @@
 //! libdill 2.6 as a C-ABI library written in Rust: coroutines with
 //! structured cancellation, channels, deadlines and fd waits.
 //!
-//! `ffi` is the C surface; `core` does the work; `arch` switches contexts.
+//! `ffi` is the C surface; `core` does the work; `net` has the sockets and
+//! `proto` the protocols stacked on them; `arch` switches contexts.
 
 pub mod arch;
 pub mod core;
 pub mod ffi;
+pub mod fuzzing;
 pub mod net;
+pub mod proto;
 
 #[cfg(test)]
 mod headers {

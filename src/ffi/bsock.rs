@@ -2,7 +2,8 @@
 //! connections are served directly; other handles through the `bsock_vfs`
 //! their `hquery` returns.
 
-use crate::core::{ctx, errno};
+use crate::core::ctx::{self, Ctx};
+use crate::core::errno;
 use crate::ffi::handles::hquery;
 use crate::net::iol::iolist;
 use crate::net::stream;
@@ -42,6 +43,49 @@ fn call(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bo
             Some(f) => f(b, first, last, deadline),
             None => errno::fail(libc::ENOTSUP),
         }
+    }
+}
+
+/// bsendl/brecvl on handle `s` for the protocols stacked on it: 0 or an
+/// errno (errno itself is left alone on our own streams). The caller has
+/// checked the list. Our TCP/IPC streams are served in place, others
+/// through their `bsock_vfs`.
+#[inline]
+pub(crate) fn io(cx: &Ctx, s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bool) -> i32 {
+    let Some(vfs) = cx.handles().get(s) else { return libc::EBADF };
+    if let Some(st) = stream::as_stream(vfs, 0) {
+        // SAFETY: the running coroutine is live.
+        if !unsafe { (*cx.me()).can_block() } {
+            return libc::ECANCELED;
+        }
+        return if send {
+            stream::send(cx, st, first, last, deadline)
+        } else {
+            stream::recv(cx, st, first, last, deadline)
+        };
+    }
+    user_io(s, first, last, deadline, send)
+}
+
+/// `io` on a socket defined outside the library (kept out of line: the
+/// common case is one of our streams).
+#[inline(never)]
+fn user_io(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, send: bool) -> i32 {
+    let b = hquery(s, bsock_id()) as *mut bsock_vfs;
+    if b.is_null() {
+        return errno::get();
+    }
+    // SAFETY: b is the interface the object handed out.
+    let f = unsafe { if send { (*b).bsendl } else { (*b).brecvl } };
+    let Some(f) = f else { return libc::ENOTSUP };
+    // SAFETY: the object's own function, called as libdillimpl.h says.
+    if unsafe { f(b, first, last, deadline) } == 0 {
+        return 0;
+    }
+    // A failure without an errno is still a failure.
+    match errno::get() {
+        0 => libc::ECONNRESET,
+        e => e,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod handles;
 pub mod ipaddr;
 pub mod ipc;
 pub mod msock;
+pub mod pfx;
 pub mod tcp;
 pub mod udp;
 

@@ -1,0 +1,32 @@
+//! PFX sockets: pfx_attach, pfx_attach_mem, pfx_detach (the work is in
+//! `proto::pfx`).
+
+use crate::core::ctx;
+use crate::proto::pfx::{self, Pfx};
+use core::ffi::{c_int, c_void};
+
+/// A PFX socket on byte-stream socket `s`, allocated.
+#[no_mangle]
+pub extern "C" fn pfx_attach(s: c_int) -> c_int {
+    super::ret(pfx::attach(ctx::ctx(), s, core::ptr::null_mut()))
+}
+
+/// A PFX socket on byte-stream socket `s`, in the caller's `mem`
+/// (PFX_SIZE bytes, kept until the socket is closed or detached).
+///
+/// # Safety
+/// `mem` must be PFX_SIZE writable bytes that outlive the socket.
+#[no_mangle]
+pub unsafe extern "C" fn pfx_attach_mem(s: c_int, mem: *mut c_void) -> c_int {
+    let Some(mut mem) = super::caller_mem::<Pfx>(mem) else { return crate::core::errno::fail(libc::EINVAL) };
+    if !pfx::FITS {
+        mem = core::ptr::null_mut();
+    }
+    super::ret(pfx::attach(ctx::ctx(), s, mem))
+}
+
+/// Ends the protocol (both end markers) and returns the socket below.
+#[no_mangle]
+pub extern "C" fn pfx_detach(s: c_int, deadline: i64) -> c_int {
+    super::ret(pfx::detach(ctx::ctx(), s, deadline))
+}
