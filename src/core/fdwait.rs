@@ -18,7 +18,7 @@
 
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
-use crate::core::poller::{Backend, Poller, HANGUP, READABLE, WRITABLE};
+use crate::core::poller::{Backend, Poller, READABLE, WRITABLE};
 use crate::core::sched;
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -43,14 +43,11 @@ struct FdEntry {
     /// Directions that may be ready (READABLE | WRITABLE bits): an edge came,
     /// or nothing is known yet.
     may_ready: u8,
-    /// The peer hung up (or the socket failed): the end of the stream is
-    /// pending even after a short read, and no edge will announce it again.
-    hup: bool,
     waiters: [*mut Cr; 2],
 }
 
 const EMPTY: FdEntry =
-    FdEntry { gen: 0, registered: false, may_ready: 0, hup: false, waiters: [ptr::null_mut(); 2] };
+    FdEntry { gen: 0, registered: false, may_ready: 0, waiters: [ptr::null_mut(); 2] };
 
 pub struct FdTable {
     poller: Option<Backend>,
@@ -146,29 +143,6 @@ impl FdTable {
         }
     }
 
-    /// A read or write on `fd` in direction `dir` just came up short: the
-    /// socket is not ready now, and the next edge will say when it is.
-    /// Known only for registered fds (unregistered ones get no edges), and
-    /// for reading not once the peer hung up (its end is still to be read).
-    #[inline]
-    pub fn came_short(&mut self, fd: i32, dir: u8) {
-        if let Some(e) = self.entries.get_mut(fd as usize) {
-            if e.registered && !(dir == IN && e.hup) {
-                e.may_ready &= !bit(dir);
-            }
-        }
-    }
-
-    /// Is `fd` known not ready in direction `dir` (no edge since it came
-    /// short)? Then trying the syscall again is pointless: wait first.
-    #[inline]
-    pub fn known_not_ready(&self, fd: i32, dir: u8) -> bool {
-        match self.entries.get(fd as usize) {
-            Some(e) => e.registered && e.may_ready & bit(dir) == 0,
-            None => false,
-        }
-    }
-
     /// Readies `fd` for a wait: registers it if new. Files that cannot be
     /// polled (regular files) give ENOTSUP, as with the original. (Inlined:
     /// it is the start of every fd wait.)
@@ -187,7 +161,6 @@ impl FdTable {
         let e = &mut self.entries[fd as usize];
         e.registered = true;
         e.may_ready = READABLE | WRITABLE;
-        e.hup = false;
         Ok(())
     }
 }
@@ -306,7 +279,6 @@ pub fn clean(cx: &Ctx, fd: i32) {
     }
     e.registered = false;
     e.may_ready = 0;
-    e.hup = false;
     e.gen = e.gen.wrapping_add(1);
     let waiters = e.waiters;
     if let Some(p) = t.poller.as_mut() {
@@ -341,9 +313,6 @@ pub fn poll(cx: &Ctx, timeout_ms: i32) {
         let Some(e) = entries.get_mut(fd) else { return };
         if !e.registered || e.gen != (tok >> 32) as u32 {
             return; // A stale event of a cleaned descriptor.
-        }
-        if bits & HANGUP != 0 {
-            e.hup = true;
         }
         for dir in [IN, OUT] {
             if bits & bit(dir) == 0 {

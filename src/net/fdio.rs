@@ -1,10 +1,8 @@
 //! Byte streams over non-blocking sockets: the syscall loops shared by TCP
 //! and IPC (and the socket set-up shared by all protocols).
 //!
-//! Every loop tries the syscall first and waits only after EAGAIN, or
-//! after a read or write that came up short (the socket was drained or
-//! filled then, and no edge came since), so a ready socket costs exactly
-//! one syscall and an exhausted one none before the wait. Loops that keep making progress
+//! Every loop tries the syscall first and waits only after EAGAIN, so a
+//! ready socket costs exactly one syscall. Loops that keep making progress
 //! still look at the clock: an expired deadline ends them with ETIMEDOUT
 //! even while the peer keeps the socket busy.
 
@@ -157,22 +155,11 @@ pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), 
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);
         }
-        // A short write left the socket full: wait for room first.
-        if cx.fds().known_not_ready(fd, OUT) {
-            match fdwait::wait(cx, fd, OUT, deadline) {
-                0 => waited = true,
-                e => return Err(e),
-            }
-            continue;
-        }
-        let bytes = cur.iovecs(&mut iov, false);
+        cur.iovecs(&mut iov, false);
         let hdr = iov.msghdr();
         // SAFETY: hdr describes the caller's buffers.
         let sz = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
         if sz >= 0 {
-            if (sz as usize) < bytes {
-                cx.fds().came_short(fd, OUT);
-            }
             cur.advance(sz as usize);
             waited = false;
             continue;
@@ -236,14 +223,6 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);
         }
-        // The last read came up short and no data came since: wait first.
-        if cx.fds().known_not_ready(fd, IN) {
-            match fdwait::wait(cx, fd, IN, deadline) {
-                0 => waited = true,
-                e => return Err(e),
-            }
-            continue;
-        }
         // Large contiguous requests skip the buffer copy.
         let bytes = if drop_all { 0 } else { cur.iovecs(&mut iov, true) };
         let got = if !iov.is_empty() && bytes >= rx.data.len() {
@@ -252,9 +231,6 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
             match unsafe { libc::recvmsg(fd, &mut hdr, 0) } {
                 0 => Err(libc::EPIPE),
                 sz if sz > 0 => {
-                    if (sz as usize) < bytes {
-                        cx.fds().came_short(fd, IN);
-                    }
                     cur.advance(sz as usize);
                     Ok(())
                 }
@@ -262,9 +238,6 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
             }
         } else {
             recv_once(fd, rx.data.as_mut_ptr(), rx.data.len()).map(|k| {
-                if k < rx.data.len() {
-                    cx.fds().came_short(fd, IN);
-                }
                 *rx.pos = 0;
                 *rx.len = k as u32;
             })

@@ -233,28 +233,6 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
     if st.flags & INERR != 0 {
         return libc::ECONNRESET;
     }
-    // One piece already in the buffer (a protocol reading a header, then
-    // a small body): a copy, no list walk, no syscall.
-    if !first.is_null() && first == last {
-        // SAFETY: a non-null list item is valid (C contract).
-        let it = unsafe { &*first };
-        let avail = (st.rx_len - st.rx_pos) as usize;
-        if it.iol_rsvd == 0 && it.iol_next.is_null() && it.iol_len <= avail {
-            if !it.iol_base.is_null() {
-                // SAFETY: the piece has iol_len writable bytes; the source
-                // is the buffered part of rx.
-                unsafe {
-                    ptr::copy_nonoverlapping(
-                        st.rx.as_ptr().add(st.rx_pos as usize),
-                        it.iol_base as *mut u8,
-                        it.iol_len,
-                    )
-                };
-            }
-            st.rx_pos += it.iol_len as u32;
-            return 0;
-        }
-    }
     if !(first.is_null() && last.is_null()) {
         // SAFETY: the caller's list (C contract).
         if let Err(e) = unsafe { iol::check(first, last) } {

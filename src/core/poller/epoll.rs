@@ -1,6 +1,6 @@
 //! The epoll backend.
 
-use super::{Poller, BATCH, HANGUP, READABLE, WRITABLE};
+use super::{Poller, BATCH, READABLE, WRITABLE};
 
 pub struct Epoll {
     fd: i32,
@@ -57,9 +57,6 @@ impl Poller for Epoll {
             }
             if e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
                 bits |= WRITABLE;
-            }
-            if e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
-                bits |= HANGUP;
             }
             f(ev.u64, bits);
         }

@@ -16,8 +16,6 @@ pub const BATCH: usize = 128;
 
 pub const READABLE: u8 = 1;
 pub const WRITABLE: u8 = 2;
-/// The peer hung up or the socket failed: reading will not block again.
-pub const HANGUP: u8 = 4;
 
 /// What a poller backend provides.
 pub trait Poller: Sized {
@@ -29,6 +27,6 @@ pub trait Poller: Sized {
     /// Stops watching `fd` (it may already be closed).
     fn remove(&mut self, fd: i32);
     /// Waits up to `timeout_ms` (-1 forever) and calls `f(token, bits)` for
-    /// each event, bits being READABLE | WRITABLE | HANGUP.
+    /// each event, bits being READABLE | WRITABLE.
     fn wait(&mut self, timeout_ms: i32, f: &mut dyn FnMut(u64, u8));
 }
