@@ -88,13 +88,17 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return  };
     // SAFETY: the last handle of this live Pfx is gone.
-    unsafe { destroy(crate::core::ctx::ctx(), vfs as *mut Pfx, true) };
+    unsafe { destroy(cx, vfs as *mut Pfx, true) };
 }
 
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, deadline: i64) -> c_int {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) };
     // SAFETY: vfs is the start of a live Pfx.
-    crate::ffi::status(unsafe { done(crate::core::ctx::ctx(), vfs as *mut Pfx, deadline) })
+    crate::ffi::status(unsafe { done(cx, vfs as *mut Pfx, deadline) })
 }
 
 fn from_mvfs(m: *mut msock_vfs) -> *mut Pfx {
@@ -102,8 +106,10 @@ fn from_mvfs(m: *mut msock_vfs) -> *mut Pfx {
 }
 
 unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) };
     // SAFETY: m is the mvfs of a live Pfx; the list is the caller's.
-    crate::ffi::status(unsafe { send(crate::core::ctx::ctx(), from_mvfs(m), first, last, deadline) })
+    crate::ffi::status(unsafe { send(cx, from_mvfs(m), first, last, deadline) })
 }
 
 unsafe extern "C" fn mvfs_recv(
@@ -112,8 +118,10 @@ unsafe extern "C" fn mvfs_recv(
     last: *mut iolist,
     deadline: i64,
 ) -> libc::ssize_t {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
     // SAFETY: m is the mvfs of a live Pfx; the list is the caller's.
-    match unsafe { recv(crate::core::ctx::ctx(), from_mvfs(m), first, last, deadline) } {
+    match unsafe { recv(cx, from_mvfs(m), first, last, deadline) } {
         Ok(n) => n as libc::ssize_t,
         Err(e) => crate::core::errno::fail(e) as libc::ssize_t,
     }
