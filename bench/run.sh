@@ -59,8 +59,10 @@ whispers|whispers||1000|10000
 ipc-pair-64KiB-chunk|ipc_bw||200|16384|65536
 tcp-pingpong-64B|tcp_pingpong||2000|50000
 tcp-2000-clients-x50|tcp_clients|2000|-|100000
+crlf-roundtrip-32B|crlf_pingpong||2000|300000
+http-head-exchange|http_exchange||500|50000
 "
-PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients crlf_pingpong http_exchange"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
