@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench fuzz clean
 
 all: lib
 
@@ -123,6 +123,14 @@ install: lib
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
 bench: lib
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+
+# Fuzzing (not part of check; needs the nightly toolchain and cargo-fuzz):
+# arbitrary bytes as the peer of crlf and http, FUZZ_RUNS executions each.
+FUZZ_RUNS ?= 1000000
+fuzz:
+	@mkdir -p fuzz/corpus/crlf fuzz/corpus/http
+	cargo +nightly fuzz run crlf fuzz/corpus/crlf -- -runs=$(FUZZ_RUNS) -max_len=512
+	cargo +nightly fuzz run http fuzz/corpus/http -- -runs=$(FUZZ_RUNS) -max_len=2048
 
 clean:
 	$(CARGO) clean
