@@ -82,7 +82,7 @@ example: lib
 # one measuring VmSize over 3 000 threads (valgrind's own address space) and
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
-VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose example fd fdreuse fidelity go handle \
+VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose crlf example fd fdreuse fidelity go handle http \
 	idle iol numbering pfx prefork signals sockfidelity tcp threads time udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
@@ -95,6 +95,15 @@ $(BUILD)/valgrind.ok:
 	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; } >/dev/null 2>&1 || true
 	@command -v valgrind >/dev/null || { echo "valgrind is needed for make check: install it (apt-get install valgrind)"; exit 1; }
 	@touch $@
+
+# curl (a real HTTP client for ctest/httppeers.c), likewise.
+$(BUILD)/curl.ok:
+	@mkdir -p $(BUILD)
+	@command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; } >/dev/null 2>&1 || true
+	@command -v curl >/dev/null || { echo "curl is needed for make check: install it (apt-get install curl)"; exit 1; }
+	@touch $@
+
+$(BUILD)/ctest/httppeers.ok $(FB)/ctest/httppeers.ok: | $(BUILD)/curl.ok
 
 $(BUILD)/ctest/%.vg: $(BUILD)/ctest/% | $(BUILD)/valgrind.ok
 	@timeout 300 valgrind -q --error-exitcode=99 $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }

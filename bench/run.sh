@@ -61,8 +61,10 @@ tcp-pingpong-64B|tcp_pingpong||2000|50000
 tcp-2000-clients-x50|tcp_clients|2000|-|100000
 pfx-roundtrip-64B|pfx_rtt||2000|100000
 pfx-64KiB-msg|pfx_bw||200|16384|65536
+crlf-roundtrip-32B|crlf_pingpong||2000|300000
+http-head-exchange|http_exchange||500|50000
 "
-PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw crlf_pingpong http_exchange"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 

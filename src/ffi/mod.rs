@@ -5,9 +5,11 @@
 pub mod bsock;
 pub mod channels;
 pub mod coroutines;
+pub mod crlf;
 pub mod deadlines;
 pub mod fds;
 pub mod handles;
+pub mod http;
 pub mod ipaddr;
 pub mod ipc;
 pub mod msock;
@@ -20,6 +22,16 @@ pub mod udp;
 pub(crate) fn ret(r: Result<i32, i32>) -> i32 {
     match r {
         Ok(v) => v,
+        Err(e) => crate::core::errno::fail(e),
+    }
+}
+
+/// Runs `f` with the thread's context (ENOMEM if it cannot be made) and
+/// maps its result to the C convention.
+#[inline]
+pub(crate) fn with_ctx(f: impl FnOnce(&crate::core::ctx::Ctx) -> Result<i32, i32>) -> i32 {
+    match crate::core::ctx::get() {
+        Ok(cx) => ret(f(cx)),
         Err(e) => crate::core::errno::fail(e),
     }
 }
