@@ -14,6 +14,7 @@ use crate::core::handles;
 use crate::core::hvfs::hvfs;
 use crate::core::live::Life;
 use crate::ffi::bsock;
+use crate::proto::Taken;
 use crate::net::iol::{self, iolist};
 use crate::net::vfs::{bsock_id, msock_id, msock_vfs};
 use core::ffi::{c_int, c_uint, c_void};
@@ -172,12 +173,13 @@ pub fn attach(cx: &Ctx, s: c_int, mem: *mut c_void) -> Result<c_int, i32> {
         }
         Err(e)
     };
-    // Numbers as the original hands them out: the duplicate first, then
+    // Numbers as the original hands them out: the socket below first, then
     // the new socket; `s` itself is then retired.
-    let u = match handles::dup(cx, s) {
-        Ok(u) => u,
+    let taken = match Taken::take(cx, s) {
+        Ok(t) => t,
         Err(e) => return undo(e),
     };
+    let u = taken.new;
     // SAFETY: p has room for a Pfx (PFX_SIZE, aligned) and is ours.
     unsafe {
         p.write(Pfx {
@@ -193,11 +195,11 @@ pub fn attach(cx: &Ctx, s: c_int, mem: *mut c_void) -> Result<c_int, i32> {
     }
     match handles::make(cx, p as *mut hvfs) {
         Ok(h) => {
-            let _ = handles::close(cx, s);
+            taken.commit(cx);
             Ok(h)
         }
         Err(e) => {
-            let _ = handles::close(cx, u);
+            taken.abandon(cx);
             undo(e)
         }
     }
