@@ -12,6 +12,7 @@ pub mod ipaddr;
 pub mod ipc;
 pub mod msock;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 
 /// Maps a core result to the C convention.
