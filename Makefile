@@ -68,7 +68,7 @@ example: lib
 # Left out: tests of fd limits (valgrind keeps descriptors of its own), the
 # 100 000-coroutine one (too slow there) and the stack overflow one.
 VG_TESTS := bundle bsock cancel chan choose example fd fdreuse fidelity go handle \
-	iol numbering signals sockfidelity tcp threads time udp
+	iol numbering signals sockfidelity tcp threads time tls udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)
@@ -81,8 +81,8 @@ $(BUILD)/valgrind.ok:
 	@command -v valgrind >/dev/null || { echo "valgrind is needed for make check: install it (apt-get install valgrind)"; exit 1; }
 	@touch $@
 
-$(BUILD)/ctest/%.vg: $(BUILD)/ctest/% | $(BUILD)/valgrind.ok
-	@timeout 300 valgrind -q --error-exitcode=99 $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
+$(BUILD)/ctest/%.vg: $(BUILD)/ctest/% ctest/valgrind.supp | $(BUILD)/valgrind.ok
+	@DILL_CTEST_VALGRIND=1 timeout 300 valgrind -q --error-exitcode=99 --suppressions=ctest/valgrind.supp $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass (valgrind): $*"
 

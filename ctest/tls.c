@@ -604,6 +604,9 @@ static size_t stack_run(uint8_t *mem, size_t size, const char *crt, const char *
 }
 
 static void test_stack(void) {
+    /* Under memcheck the memory below a finished coroutine's stack pointer
+       may not be read: measured without it. */
+    if(getenv("DILL_CTEST_VALGRIND")) return;
     uint8_t *mem = aligned_alloc(4096, PROBE);
     CHECK(mem);
     const char *kinds[][2] = {{EC_CERT, EC_KEY}, {cert("rsa.pem"), cert("rsa.key")}};
