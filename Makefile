@@ -135,6 +135,14 @@ $(BUILD)/openssl.ok:
 # TLS tests find the certificates through DILL_TEST_CERTS.
 export DILL_TEST_CERTS := $(CERTS)
 $(BUILD)/ctest/tls.ok $(FB)/ctest/tls.ok $(BUILD)/ctest/tls.vg: $(CERTS)/stamp
+$(BUILD)/ctest/tlspeers.ok $(FB)/ctest/tlspeers.ok: $(CERTS)/stamp $(BUILD)/python3.ok
+
+# python3 (its ssl module) for the TLS real-peer test.
+$(BUILD)/python3.ok:
+	@mkdir -p $(BUILD)
+	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; } >/dev/null 2>&1 || true
+	@python3 -c 'import ssl' || { echo "python3 with its ssl module is needed for make check"; exit 1; }
+	@touch $@
 
 # Regenerates the committed headers from the Rust sources (cbindgen).
 header:
