@@ -158,7 +158,7 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' libdill.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdill.pc
 
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
-bench: lib
+bench: lib $(CERTS)/stamp
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
 
 clean:

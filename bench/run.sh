@@ -59,8 +59,11 @@ whispers|whispers||1000|10000
 ipc-pair-64KiB-chunk|ipc_bw||200|16384|65536
 tcp-pingpong-64B|tcp_pingpong||2000|50000
 tcp-2000-clients-x50|tcp_clients|2000|-|100000
+ipc-pair-16KiB-plain|tls_bw|plain|200|65536|16384
+ipc-pair-16KiB-tls13|tls_bw|tls|200|16384|16384
+tls13-handshake-p256|tls_hs||20|500
 "
-PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients tls_bw tls_hs"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
