@@ -370,18 +370,22 @@ fn read_record(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64, first: bool) ->
     // SAFETY: t is live (the caller checked).
     let (u, p) = unsafe { ((*t).u, (*(*t).st).rx.as_mut_ptr()) };
     if first {
-        below_recv(u, p, 1, deadline)?;
+        let r = below_recv(u, p, 1, deadline);
         check(cx, tok)?;
+        r?;
         // SAFETY: rx has HDR + MAX_BODY bytes.
         if !valid_type(unsafe { *p }) {
             return Err(libc::EPROTO);
         }
         // SAFETY: as above.
-        below_recv(u, unsafe { p.add(1) }, HDR - 1, deadline)?;
+        let r = below_recv(u, unsafe { p.add(1) }, HDR - 1, deadline);
+        check(cx, tok)?;
+        r?;
     } else {
-        below_recv(u, p, HDR, deadline)?;
+        let r = below_recv(u, p, HDR, deadline);
+        check(cx, tok)?;
+        r?;
     }
-    check(cx, tok)?;
     // SAFETY: rx holds the header just read; t is live again.
     let hdr = unsafe { core::slice::from_raw_parts(p, HDR) };
     if !valid_type(hdr[0]) || hdr[1] != 3 {
@@ -392,8 +396,9 @@ fn read_record(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64, first: bool) ->
         return Err(libc::EPROTO);
     }
     // SAFETY: HDR + len <= HDR + MAX_BODY bytes of rx.
-    below_recv(u, unsafe { p.add(HDR) }, len, deadline)?;
+    let r = below_recv(u, unsafe { p.add(HDR) }, len, deadline);
     check(cx, tok)?;
+    r?;
     Ok(HDR + len)
 }
 
@@ -414,8 +419,10 @@ fn flush(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64) -> Result<(), i32> {
             }
             ((*t).u, st.tx.as_ptr(), st.tx.len())
         };
-        below_send(u, p, n, deadline)?;
+        // Liveness first: whatever the socket below says, the object may be gone.
+        let r = below_send(u, p, n, deadline);
         check(cx, tok)?;
+        r?;
     }
 }
 
@@ -436,7 +443,7 @@ pub fn send(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadli
     let tok = life.token(cx);
     match send_list(cx, t, tok, first, deadline) {
         Ok(()) => 0,
-        Err(libc::EBADF) if !tok.alive(cx) => libc::EBADF,
+        Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
             unsafe { (*t).flags |= OUTERR };
@@ -494,7 +501,7 @@ pub fn recv(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadli
     let tok = life.token(cx);
     match recv_list(cx, t, tok, first, drain, deadline) {
         Ok(()) => 0,
-        Err(libc::EBADF) if !tok.alive(cx) => libc::EBADF,
+        Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
             unsafe { (*t).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
@@ -556,7 +563,7 @@ pub fn done(cx: &Ctx, t: *mut Tls, deadline: i64) -> i32 {
     }
     match flush(cx, t, tok, deadline) {
         Ok(()) => 0,
-        Err(libc::EBADF) if !tok.alive(cx) => libc::EBADF,
+        Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
             unsafe { (*t).flags |= OUTERR };
