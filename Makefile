@@ -101,7 +101,7 @@ $(FB)/ctest/%.ok: $(FB)/ctest/%
 # Test certificates for the TLS tests, made fresh here (never committed):
 # a CA and an ECDSA P-256 server certificate it signs (names localhost and
 # 127.0.0.1), a self-signed RSA 2048 one, a second CA that signed nothing
-# of ours, and a self-signed Ed448 one (a key type rustls' ring provider
+# of ours, and a self-signed Ed448 one (a key type rustls
 # cannot use).
 CERTS := $(BUILD)/certs
 $(CERTS)/stamp: | $(BUILD)/openssl.ok

@@ -1,4 +1,5 @@
-//! TLS over any byte-stream socket (tls_attach_*, tls_detach), with rustls.
+//! TLS over any byte-stream socket (tls_attach_*, tls_detach), with rustls
+//! (aws-lc-rs provider).
 //!
 //! The object lives in TLS_SIZE bytes (caller memory or ours) and owns a
 //! heap `State`: the rustls connection and two buffers made at attach and

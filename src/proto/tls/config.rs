@@ -34,11 +34,11 @@ use std::sync::Arc;
 pub const CA_ENV: &str = "DILL_TLS_CA_FILE";
 pub const NAME_ENV: &str = "DILL_TLS_SERVER_NAME";
 
-/// ring's suites, AES-128-GCM first: it is as safe in practice and about a
+/// The provider's suites, AES-128-GCM first: it is as safe in practice and about a
 /// quarter cheaper than AES-256 per byte (the order BoringSSL and Go use).
 /// A server picks in the client's order, so this holds on both sides.
 static SUITES: &[rustls::SupportedCipherSuite] = {
-    use rustls::crypto::ring::cipher_suite as cs;
+    use rustls::crypto::aws_lc_rs::cipher_suite as cs;
     &[
         cs::TLS13_AES_128_GCM_SHA256,
         cs::TLS13_AES_256_GCM_SHA384,
@@ -56,7 +56,7 @@ fn provider() -> Arc<CryptoProvider> {
     thread_local! {
         static P: Arc<CryptoProvider> = Arc::new(CryptoProvider {
             cipher_suites: SUITES.to_vec(),
-            ..rustls::crypto::ring::default_provider()
+            ..rustls::crypto::aws_lc_rs::default_provider()
         });
     }
     P.with(Arc::clone)
