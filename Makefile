@@ -83,7 +83,7 @@ example: lib
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
 VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose crlf example fd fdreuse fidelity go handle http \
-	idle iol numbering pfx prefork signals sockfidelity tcp threads time udp
+	idle iol numbering pfx prefork signals sockfidelity tcp threads time tls udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)
@@ -105,8 +105,8 @@ $(BUILD)/curl.ok:
 
 $(BUILD)/ctest/httppeers.ok $(FB)/ctest/httppeers.ok: | $(BUILD)/curl.ok
 
-$(BUILD)/ctest/%.vg: $(BUILD)/ctest/% | $(BUILD)/valgrind.ok
-	@timeout 300 valgrind -q --error-exitcode=99 $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
+$(BUILD)/ctest/%.vg: $(BUILD)/ctest/% ctest/valgrind.supp | $(BUILD)/valgrind.ok
+	@DILL_CTEST_VALGRIND=1 timeout 300 valgrind -q --error-exitcode=99 --suppressions=ctest/valgrind.supp $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass (valgrind): $*"
 
@@ -128,6 +128,52 @@ $(FB)/ctest/%.ok: $(FB)/ctest/%
 	@touch $@
 	@echo "pass (fallback): $*"
 
+# Test certificates for the TLS tests, made fresh here (never committed):
+# a CA and an ECDSA P-256 server certificate it signs (names localhost and
+# 127.0.0.1), a self-signed RSA 2048 one, a second CA that signed nothing
+# of ours, and a self-signed Ed448 one (a key type rustls
+# cannot use).
+CERTS := $(BUILD)/certs
+$(CERTS)/stamp: | $(BUILD)/openssl.ok
+	@rm -rf $(CERTS) && mkdir -p $(CERTS)
+	@cd $(CERTS) && { \
+	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	    -subj "/CN=dill test CA" -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign -keyout ca.key -out ca.pem && \
+	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	    -subj "/CN=dill other CA" -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign -keyout other-ca.key -out other-ca.pem && \
+	  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+	    -keyout ec.key -out ec.csr && \
+	  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' > ec.ext && \
+	  openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+	    -extfile ec.ext -out ec.pem && \
+	  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+	    -addext subjectAltName=DNS:localhost -keyout rsa.key -out rsa.pem && \
+	  openssl req -x509 -newkey ed448 -nodes -days 3650 -subj "/CN=localhost" \
+	    -keyout ed448.key -out ed448.pem; \
+	} > gen.log 2>&1 || { cat gen.log; exit 1; }
+	@touch $@
+
+# openssl (command line) for the certificates and the s_server/s_client peers.
+$(BUILD)/openssl.ok:
+	@mkdir -p $(BUILD)
+	@command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; } >/dev/null 2>&1 || true
+	@command -v openssl >/dev/null || { echo "openssl (the command) is needed for make check: apt-get install openssl"; exit 1; }
+	@touch $@
+
+# TLS tests find the certificates through DILL_TEST_CERTS.
+export DILL_TEST_CERTS := $(CERTS)
+$(BUILD)/ctest/tls.ok $(FB)/ctest/tls.ok $(BUILD)/ctest/tls.vg: $(CERTS)/stamp
+$(BUILD)/ctest/tlspeers.ok $(FB)/ctest/tlspeers.ok: $(CERTS)/stamp $(BUILD)/python3.ok
+
+# python3 (its ssl module) for the TLS real-peer test.
+$(BUILD)/python3.ok:
+	@mkdir -p $(BUILD)
+	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; } >/dev/null 2>&1 || true
+	@python3 -c 'import ssl' || { echo "python3 with its ssl module is needed for make check"; exit 1; }
+	@touch $@
+
 # Regenerates the committed headers from the Rust sources (cbindgen).
 header:
 	DILL_BLESS=1 $(CARGO) test --release headers
@@ -142,7 +188,7 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' libdill.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdill.pc
 
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
-bench: lib
+bench: lib $(CERTS)/stamp
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
 
 # Fuzzing of the protocol layer (not part of check): every target of

@@ -63,8 +63,11 @@ pfx-roundtrip-64B|pfx_rtt||2000|100000
 pfx-64KiB-msg|pfx_bw||200|16384|65536
 crlf-roundtrip-32B|crlf_pingpong||2000|300000
 http-head-exchange|http_exchange||500|50000
+ipc-pair-16KiB-plain|tls_bw|plain|200|65536|16384
+ipc-pair-16KiB-tls13|tls_bw|tls|200|16384|16384
+tls13-handshake-p256|tls_hs||20|500
 "
-PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw crlf_pingpong http_exchange"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw crlf_pingpong http_exchange tls_bw tls_hs"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 

@@ -321,6 +321,21 @@ DILL_EXPORT int tcp_connect_mem(const struct ipaddr *addr, void *mem, int64_t de
 
 DILL_EXPORT int tcp_close(int s, int64_t deadline);
 
+DILL_EXPORT int tls_attach_server(int s, const char *cert, const char *pkey, int64_t deadline);
+
+DILL_EXPORT
+int tls_attach_server_mem(int s,
+                          const char *cert,
+                          const char *pkey,
+                          void *mem,
+                          int64_t deadline);
+
+DILL_EXPORT int tls_attach_client(int s, int64_t deadline);
+
+DILL_EXPORT int tls_attach_client_mem(int s, void *mem, int64_t deadline);
+
+DILL_EXPORT int tls_detach(int s, int64_t deadline);
+
 DILL_EXPORT int udp_open(struct ipaddr *local, const struct ipaddr *remote);
 
 DILL_EXPORT int udp_open_mem(struct ipaddr *local, const struct ipaddr *remote, void *mem);

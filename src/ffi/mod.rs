@@ -15,6 +15,7 @@ pub mod ipc;
 pub mod msock;
 pub mod pfx;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 
 /// Maps a core result to the C convention.

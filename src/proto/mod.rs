@@ -9,6 +9,7 @@ pub mod crlf;
 pub mod fuzz;
 pub mod http;
 pub mod pfx;
+pub mod tls;
 
 use crate::core::{ctx::Ctx, handles};
 
