@@ -7,6 +7,7 @@ pub mod arch;
 pub mod core;
 pub mod ffi;
 pub mod net;
+pub mod proto;
 
 #[cfg(test)]
 mod headers {

@@ -13,6 +13,7 @@ pub mod ipc;
 pub mod msock;
 pub mod tcp;
 pub mod udp;
+pub mod ws;
 
 /// Maps a core result to the C convention.
 #[inline]
