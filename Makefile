@@ -68,7 +68,7 @@ example: lib
 # Left out: tests of fd limits (valgrind keeps descriptors of its own), the
 # 100 000-coroutine one (too slow there) and the stack overflow one.
 VG_TESTS := bundle bsock cancel chan choose example fd fdreuse fidelity go handle \
-	iol numbering signals sockfidelity tcp threads time udp
+	iol numbering signals sockfidelity tcp threads time udp ws
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)

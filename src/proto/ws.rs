@@ -326,8 +326,15 @@ pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
     let (tok, st) = enter(cx, w);
     let r = (|| {
         // SAFETY: st is live until a wait says otherwise.
-        if unsafe { (*st).flags } & OUTDONE == 0 {
-            tx::close(cx, tok, st, deadline)?;
+        let f = unsafe { (*st).flags };
+        if f & OUTDONE == 0 {
+            match tx::close(cx, tok, st, deadline) {
+                Ok(()) => {}
+                Err(DEAD) => return Err(DEAD),
+                // The stream below ended before: nobody to tell.
+                Err(_) if f & INDONE != 0 => {}
+                Err(e) => return Err(e),
+            }
         }
         // Messages still coming are dropped until the peer's close.
         loop {

@@ -15,6 +15,11 @@ impl Handshake {
 
     /// Runs the handshake on byte stream `u`.
     pub fn run(&self, _u: c_int, _deadline: i64) -> Result<(), i32> {
+        if let Handshake::Client { resource, host } = *self {
+            if resource.is_null() || host.is_null() {
+                return Err(libc::EINVAL);
+            }
+        }
         Err(libc::ENOTSUP)
     }
 }
