@@ -99,17 +99,31 @@ fn rotated(key: [u8; 4], off: usize) -> [u8; 4] {
     u32::from_be_bytes(key).rotate_left(8 * r).to_be_bytes()
 }
 
+/// The rotated key repeated over a block: whole blocks are masked with
+/// fixed-size array operations, which the compiler turns into SIMD.
+const BLOCK: usize = 32;
+
+fn block_key(k: [u8; 4]) -> [u8; BLOCK] {
+    let mut b = [0u8; BLOCK];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = k[i & 3];
+    }
+    b
+}
+
 /// XORs `data`, which starts at payload offset `off`, with the mask key.
 pub fn mask(data: &mut [u8], key: [u8; 4], off: usize) {
     let k = rotated(key, off);
-    let mut chunks = data.chunks_exact_mut(4);
-    for c in &mut chunks {
-        c[0] ^= k[0];
-        c[1] ^= k[1];
-        c[2] ^= k[2];
-        c[3] ^= k[3];
+    let kb = block_key(k);
+    let mut blocks = data.chunks_exact_mut(BLOCK);
+    for c in &mut blocks {
+        if let Ok(a) = <&mut [u8; BLOCK]>::try_from(c) {
+            for i in 0..BLOCK {
+                a[i] ^= kb[i];
+            }
+        }
     }
-    for (b, m) in chunks.into_remainder().iter_mut().zip(k) {
+    for (b, m) in blocks.into_remainder().iter_mut().zip(kb) {
         *b ^= m;
     }
 }
@@ -117,15 +131,17 @@ pub fn mask(data: &mut [u8], key: [u8; 4], off: usize) {
 /// `dst` = `src` masked, as `mask` (the two have the same length).
 pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], off: usize) {
     let k = rotated(key, off);
-    let mut d = dst.chunks_exact_mut(4);
-    let mut s = src.chunks_exact(4);
+    let kb = block_key(k);
+    let mut d = dst.chunks_exact_mut(BLOCK);
+    let mut s = src.chunks_exact(BLOCK);
     for (dc, sc) in (&mut d).zip(&mut s) {
-        dc[0] = sc[0] ^ k[0];
-        dc[1] = sc[1] ^ k[1];
-        dc[2] = sc[2] ^ k[2];
-        dc[3] = sc[3] ^ k[3];
+        if let (Ok(a), Ok(b)) = (<&mut [u8; BLOCK]>::try_from(dc), <&[u8; BLOCK]>::try_from(sc)) {
+            for i in 0..BLOCK {
+                a[i] = b[i] ^ kb[i];
+            }
+        }
     }
-    for ((db, sb), m) in d.into_remainder().iter_mut().zip(s.remainder()).zip(k) {
+    for ((db, sb), m) in d.into_remainder().iter_mut().zip(s.remainder()).zip(kb) {
         *db = sb ^ m;
     }
 }
@@ -165,7 +181,7 @@ mod tests {
 
     #[test]
     fn masking_is_its_own_inverse_at_any_offset() {
-        let src: Vec<u8> = (0..37u8).collect();
+        let src: Vec<u8> = (0..=255u8).cycle().take(101).collect();
         let key = [0xa1, 0xb2, 0xc3, 0xd4];
         let mut all = src.clone();
         mask(&mut all, key, 0);
@@ -175,10 +191,12 @@ mod tests {
         // Masking in two pieces, the second from an odd offset.
         let mut two = vec![0u8; src.len()];
         mask_copy(&mut two[..7], &src[..7], key, 0);
-        mask_copy(&mut two[7..], &src[7..], key, 7);
+        mask_copy(&mut two[7..70], &src[7..70], key, 7);
+        mask_copy(&mut two[70..], &src[70..], key, 70);
         assert_eq!(two, all);
         mask(&mut two[..13], key, 0);
-        mask(&mut two[13..], key, 13);
+        mask(&mut two[13..50], key, 13);
+        mask(&mut two[50..], key, 50);
         assert_eq!(two, src);
     }
 
