@@ -81,6 +81,16 @@ $(BUILD)/valgrind.ok:
 	@command -v valgrind >/dev/null || { echo "valgrind is needed for make check: install it (apt-get install valgrind)"; exit 1; }
 	@touch $@
 
+# python3's websockets package, the real peer of ctest/wspeers.c, is
+# installed with pip when missing.
+$(BUILD)/pyws.ok:
+	@mkdir -p $(BUILD)
+	@python3 -c 'import websockets.sync.client' 2>/dev/null || python3 -m pip install -q websockets >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages websockets >/dev/null 2>&1 || true
+	@python3 -c 'import websockets.sync.client' 2>/dev/null || { echo "python3 with the websockets package is needed for make check: pip install websockets"; exit 1; }
+	@touch $@
+
+$(BUILD)/ctest/wspeers.ok $(FB)/ctest/wspeers.ok: | $(BUILD)/pyws.ok
+
 $(BUILD)/ctest/%.vg: $(BUILD)/ctest/% | $(BUILD)/valgrind.ok
 	@timeout 300 valgrind -q --error-exitcode=99 $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
 	@touch $@

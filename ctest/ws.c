@@ -531,7 +531,8 @@ static void test_our_close(void) {
         int p[2];
         int s = ws_raw(p, server, 0);
         CHECK_OK(hdone(s, DL));
-        expect_close(p[1], !server, 0);
+        expect_close(p[1], !server, 1000);
+        CHECK(g.n == 2);
         CHECK_ERR(ws_send(s, 0, "x", 1, DL), EPIPE);
         CHECK_ERR(hdone(s, DL), EPIPE);
         /* Receiving goes on until the peer's close. */
@@ -552,7 +553,7 @@ static void test_our_close(void) {
     int s = ws_raw(p, 0, 0);
     SFRAME(p[1], 1, 8, "", 0);
     CHECK(ws_detach(s, DL) == p[0]);
-    expect_close(p[1], 1, 0);
+    expect_close(p[1], 1, 1000);
     CHECK_OK(bsend(p[0], "after", 5, DL));
     char b[5];
     CHECK_OK(brecv(p[1], b, 5, DL));

@@ -11,6 +11,7 @@
 mod below;
 mod frame;
 mod handshake;
+mod head;
 mod key;
 mod rx;
 mod tx;
@@ -252,31 +253,41 @@ pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void,
     if !unsafe { (*cx.me()).can_block() } {
         return Err(libc::ECANCELED);
     }
-    if flags & WS_NOHTTP == 0 {
-        hs.run(u, deadline)?;
+    let http = flags & WS_NOHTTP == 0;
+    if http {
+        hs.check()?;
     }
     let st = new_state(u, hs.is_server(), flags & WS_TEXT != 0)?;
+    let life = match Life::new(cx) {
+        Ok(l) => l,
+        Err(e) => {
+            free_state(st);
+            return Err(e);
+        }
+    };
+    let undo = |w: *mut Ws, owned: bool| {
+        life.end(cx);
+        free_state(st);
+        if owned {
+            // SAFETY: allocated here, never handed out.
+            unsafe { libc::free(w as *mut c_void) };
+        }
+    };
+    // No handle names the socket yet, so nobody can end its life during
+    // the handshake.
+    if http {
+        if let Err(e) = hs.run(cx, life.token(cx), u, deadline) {
+            undo(ptr::null_mut(), false);
+            return Err(e);
+        }
+    }
     let owned = mem.is_null();
     // SAFETY: plain allocation, checked.
     let w = if owned { unsafe { libc::malloc(core::mem::size_of::<Ws>()) as *mut Ws } } else { mem as *mut Ws };
     if w.is_null() {
-        free_state(st);
+        undo(w, false);
         return Err(libc::ENOMEM);
     }
-    let undo = |w: *mut Ws| {
-        free_state(st);
-        if owned {
-            // SAFETY: allocated above, never handed out.
-            unsafe { libc::free(w as *mut c_void) };
-        }
-    };
-    let life = match Life::new(cx) {
-        Ok(l) => l,
-        Err(e) => {
-            undo(w);
-            return Err(e);
-        }
-    };
     // SAFETY: w has room for a Ws (WS_SIZE checked above, or malloc).
     unsafe {
         w.write(Ws {
@@ -288,10 +299,7 @@ pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void,
         })
     };
     // SAFETY: hvfs is the first field.
-    handles::make(cx, w as *mut hvfs).inspect_err(|_| {
-        life.end(cx);
-        undo(w);
-    })
+    handles::make(cx, w as *mut hvfs).inspect_err(|_| undo(w, owned))
 }
 
 /// The token and state of socket `w` for a call starting now.

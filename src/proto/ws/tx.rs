@@ -38,11 +38,11 @@ pub fn send(
     release(cx, tok, st, r, deadline)
 }
 
-/// Our close frame (hdone, ws_detach): no status code, which every peer
-/// takes as a normal closure.
+/// Our close frame (hdone, ws_detach), with status 1000 (normal closure:
+/// peers take a close without a code as 1005, "no status").
 pub fn close(cx: &Ctx, tok: Token, st: *mut State, deadline: i64) -> Result<(), i32> {
     acquire(cx, tok, st, deadline)?;
-    let r = control_frame(cx, tok, st, OP_CLOSE, &[], deadline);
+    let r = control_frame(cx, tok, st, OP_CLOSE, &1000u16.to_be_bytes(), deadline);
     if r.is_ok() {
         // SAFETY: alive (control_frame would have said DEAD).
         unsafe { (*st).flags |= OUTDONE };
