@@ -770,7 +770,244 @@ static void test_pong_waits_for_frame(void) {
 
 /* ---- the HTTP upgrade -------------------------------------------------- */
 
-static void test_http(void) {}
+/* Reads an HTTP head (up to the blank line) from the raw end. */
+static char head[4096];
+static void raw_head(int s) {
+    size_t n = 0;
+    while(n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
+        CHECK(n < sizeof(head) - 1);
+        CHECK_OK(brecv(s, head + n, 1, DL));
+        n++;
+    }
+    head[n] = 0;
+}
+
+/* The value of field `name` in `head` (a copy), or NULL. */
+static const char *field_of(const char *name) {
+    static char v[256];
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+    const char *p = strstr(head, pat);
+    if(!p) return NULL;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\r");
+    CHECK(n < sizeof(v));
+    memcpy(v, p, n);
+    v[n] = 0;
+    return v;
+}
+
+static void send_str(int s, const char *str) {
+    CHECK_OK(bsend(s, str, strlen(str), DL));
+}
+
+static coroutine void http_client(int u, const char *resource,
+      const char *host, int *res) {
+    *res = ws_attach_client(u, WS_TEXT, resource, host, DL);
+    if(*res < 0) { *res = -errno; return; }
+    CHECK_OK(msend(*res, "from client", 11, DL));
+    char b[16];
+    CHECK(mrecv(*res, b, sizeof(b), DL) == 11);
+    CHECK(memcmp(b, "from server", 11) == 0);
+}
+
+static coroutine void http_client_only(int u, int *res);
+
+/* Our client against a raw server that answers `response` (with
+   "%s" for the right accept key). */
+static int client_vs(const char *response) {
+    int p[2];
+    CHECK_OK(ipc_pair(p));
+    int res = 0, b;
+    SPAWN(b, http_client_only(p[0], &res));
+    raw_head(p[1]);
+    CHECK(strncmp(head, "GET /r HTTP/1.1\r\n", 17) == 0);
+    CHECK(strcmp(field_of("Host"), "h") == 0);
+    CHECK(strcmp(field_of("Upgrade"), "websocket") == 0);
+    CHECK(strcmp(field_of("Connection"), "Upgrade") == 0);
+    CHECK(strcmp(field_of("Sec-WebSocket-Version"), "13") == 0);
+    char accept[WS_KEY_SIZE];
+    CHECK_OK(ws_response_key(field_of("Sec-WebSocket-Key"), accept));
+    char r[1024];
+    snprintf(r, sizeof(r), response, accept);
+    send_str(p[1], r);
+    JOIN(b);
+    if(res >= 0) CHECK_OK(hclose(res));
+    else CHECK_OK(hclose(p[0]));
+    CHECK_OK(hclose(p[1]));
+    return res;
+}
+
+static coroutine void http_client_only(int u, int *res) {
+    *res = ws_attach_client(u, 0, "/r", "h", DL);
+    if(*res < 0) *res = -errno;
+}
+
+/* Our server against a raw client's `request`; returns what
+   ws_attach_server returned (-errno on failure) and leaves the answer in
+   `head`. */
+static int server_vs(const char *request, size_t hostlen) {
+    int p[2];
+    CHECK_OK(ipc_pair(p));
+    send_str(p[1], request);
+    char resource[32], host[64];
+    int s = ws_attach_server(p[0], 0, resource, sizeof(resource), host,
+        hostlen, DL);
+    int res = s >= 0 ? s : -errno;
+    raw_head(p[1]);
+    if(s >= 0) CHECK_OK(hclose(s));
+    else CHECK_OK(hclose(p[0]));
+    CHECK_OK(hclose(p[1]));
+    return res;
+}
+
+#define REQ(x) "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n" \
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" x
+#define V13 "Sec-WebSocket-Version: 13\r\n"
+#define OK101 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" \
+    "Connection: Upgrade\r\n"
+
+static void test_http(void) {
+    /* Our client and our server over ipc_pair, then TCP. */
+    for(int tcp = 0; tcp <= 1; tcp++) {
+        int u[2], ls = -1;
+        if(tcp) {
+            struct ipaddr a;
+            loop4(&a, 0);
+            ls = tcp_listen(&a, 10);
+            CHECK(ls >= 0);
+            u[0] = tcp_connect(&a, DL);
+            u[1] = tcp_accept(ls, NULL, DL);
+            CHECK(u[0] >= 0 && u[1] >= 0);
+        }
+        else CHECK_OK(ipc_pair(u));
+        int res = 0, b;
+        SPAWN(b, http_client(u[0], "/chat?x=1", "example.org:8080", &res));
+        char resource[64], host[64];
+        int s = ws_attach_server(u[1], WS_TEXT, resource, sizeof(resource),
+            host, sizeof(host), DL);
+        CHECK(s >= 0);
+        CHECK(strcmp(resource, "/chat?x=1") == 0);
+        CHECK(strcmp(host, "example.org:8080") == 0);
+        char m[16];
+        CHECK(mrecv(s, m, sizeof(m), DL) == 11);
+        CHECK(memcmp(m, "from client", 11) == 0);
+        CHECK_OK(msend(s, "from server", 11, DL));
+        JOIN(b);
+        CHECK(res >= 0);
+        both_detach(res, s, u[0], u[1]);
+        CHECK_OK(hclose(u[0]));
+        CHECK_OK(hclose(u[1]));
+        if(ls >= 0) CHECK_OK(hclose(ls));
+    }
+    /* What our client sends, and the answers it refuses. */
+    CHECK(client_vs(OK101 "Sec-WebSocket-Accept: %s\r\n\r\n") >= 0);
+    CHECK(client_vs("HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\n"
+        "connection: keep-alive, upgrade\r\nsec-websocket-accept: %s\r\n"
+        "X-Other: 1\r\n\r\n") >= 0);
+    CHECK(client_vs(OK101 "Sec-WebSocket-Accept: x%s\r\n\r\n") == -EPROTO);
+    CHECK(client_vs(OK101 "Sec-WebSocket-Accept: "
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n%s") == -EPROTO);
+    CHECK(client_vs(OK101 "\r\n%s") == -EPROTO);
+    CHECK(client_vs("HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n") == -EPROTO);
+    CHECK(client_vs("HTTP/1.1 101 S\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: %s\r\n\r\n") == -EPROTO);
+    CHECK(client_vs("HTTP/1.1 101 S\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Accept: %s\r\n\r\n") == -EPROTO);
+    CHECK(client_vs(OK101 "Sec-WebSocket-Accept: %s\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n") == -EPROTO);
+    CHECK(client_vs(OK101 "Sec-WebSocket-Accept: %s\r\nbroken line\r\n\r\n")
+        == -EPROTO);
+    /* A frame in the same write as the 101 is the socket's, not the
+       handshake's. */
+    int p[2];
+    CHECK_OK(ipc_pair(p));
+    int res = 0, b;
+    SPAWN(b, http_client_only(p[0], &res));
+    raw_head(p[1]);
+    char accept[WS_KEY_SIZE], r[512];
+    CHECK_OK(ws_response_key(field_of("Sec-WebSocket-Key"), accept));
+    snprintf(r, sizeof(r), OK101 "Sec-WebSocket-Accept: %s\r\n\r\n"
+        "\x82\x05" "early", accept);
+    send_str(p[1], r);
+    JOIN(b);
+    CHECK(res >= 0);
+    char m[8];
+    CHECK(mrecv(res, m, sizeof(m), DL) == 5 && memcmp(m, "early", 5) == 0);
+    CHECK_OK(hclose(res));
+    CHECK_OK(hclose(p[1]));
+    /* What our server answers, and the requests it refuses (with 400, or
+       426 for another version). */
+    CHECK(server_vs(REQ(V13 "\r\n"), 64) >= 0);
+    CHECK(strncmp(head, "HTTP/1.1 101 ", 13) == 0);
+    CHECK(strcmp(field_of("Sec-WebSocket-Accept"),
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0);
+    CHECK(strcmp(field_of("Upgrade"), "websocket") == 0);
+    CHECK(strcmp(field_of("Connection"), "Upgrade") == 0);
+    CHECK(server_vs(REQ("Sec-WebSocket-Version: 8\r\n\r\n"), 64) == -EPROTO);
+    CHECK(strncmp(head, "HTTP/1.1 426 ", 13) == 0);
+    CHECK(strcmp(field_of("Sec-WebSocket-Version"), "13") == 0);
+    CHECK(server_vs(REQ("\r\n"), 64) == -EPROTO);
+    CHECK(strncmp(head, "HTTP/1.1 400 ", 13) == 0);
+    CHECK(server_vs("POST /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        V13 "\r\n", 64) == -EPROTO);
+    CHECK(server_vs("GET /x HTTP/1.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        V13 "\r\n", 64) == -EPROTO);
+    CHECK(server_vs("GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\n" V13 "\r\n",
+        64) == -EPROTO);
+    CHECK(strncmp(head, "HTTP/1.1 400 ", 13) == 0);
+    /* Host or resource that does not fit the caller's buffer. */
+    CHECK(server_vs(REQ(V13 "\r\n"), 1) == -EMSGSIZE);
+    CHECK(server_vs("GET /a-resource-of-more-than-32-bytes HTTP/1.1\r\n"
+        "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" V13 "\r\n", 64)
+        == -EMSGSIZE);
+    /* Arguments: a server needs its buffers, a client's resource and host
+       may not break the request. */
+    CHECK_OK(ipc_pair(p));
+    char rb[8], hb[8];
+    CHECK_ERR(ws_attach_server(p[0], 0, NULL, 8, hb, 8, DL), EINVAL);
+    CHECK_ERR(ws_attach_server(p[0], 0, rb, 8, hb, 0, DL), EINVAL);
+    CHECK_ERR(ws_attach_client(p[0], 0, "/a b", "h", DL), EINVAL);
+    CHECK_ERR(ws_attach_client(p[0], 0, "", "h", DL), EINVAL);
+    CHECK_ERR(ws_attach_client(p[0], 0, "/", "h\r\nX: y", DL), EINVAL);
+    /* A client that says nothing: ETIMEDOUT, the stream is the caller's. */
+    int64_t start = now();
+    CHECK_ERR(ws_attach_server(p[0], 0, rb, 8, hb, 8, now() + 50), ETIMEDOUT);
+    CHECK_TOOK(start, 50);
+    CHECK_OK(hclose(p[0]));
+    CHECK_OK(hclose(p[1]));
+    /* The handshake by hand (ws_request_key on the raw side), then
+       WS_NOHTTP on it. */
+    CHECK_OK(ipc_pair(p));
+    char key[WS_KEY_SIZE], want[WS_KEY_SIZE];
+    CHECK_OK(ws_request_key(key));
+    CHECK_OK(ws_response_key(key, want));
+    snprintf(r, sizeof(r), "GET /hand HTTP/1.1\r\nHost: made\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+        V13 "\r\n", key);
+    send_str(p[1], r);
+    char resource[16], host[16];
+    int s = ws_attach_server(p[0], 0, resource, sizeof(resource), host,
+        sizeof(host), DL);
+    CHECK(s >= 0);
+    CHECK(strcmp(resource, "/hand") == 0 && strcmp(host, "made") == 0);
+    raw_head(p[1]);
+    CHECK(strcmp(field_of("Sec-WebSocket-Accept"), want) == 0);
+    int c = ws_attach_client(p[1], WS_NOHTTP, NULL, NULL, -1);
+    CHECK(c >= 0);
+    CHECK_OK(msend(c, "hand", 4, DL));
+    CHECK(mrecv(s, m, sizeof(m), DL) == 4);
+    both_detach(c, s, p[1], p[0]);
+    CHECK_OK(hclose(p[0]));
+    CHECK_OK(hclose(p[1]));
+    printf("http upgrade: client <-> server over ipc and TCP, 11 server "
+        "answers and 9 client requests checked, handshake by hand: ok\n");
+}
 
 int main(void) {
     WATCHDOG(100);
