@@ -67,7 +67,7 @@ example: lib
 # ours, and no false alarms on coroutine stacks (which we register with it).
 # Left out: tests of fd limits (valgrind keeps descriptors of its own), the
 # 100 000-coroutine one (too slow there) and the stack overflow one.
-VG_TESTS := bundle bsock cancel chan choose example fd fdreuse fidelity go handle \
+VG_TESTS := bundle bsock cancel chan choose crlf example fd fdreuse fidelity go handle http \
 	iol numbering signals sockfidelity tcp threads time udp ws
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
@@ -90,6 +90,15 @@ $(BUILD)/pyws.ok:
 	@touch $@
 
 $(BUILD)/ctest/wspeers.ok $(FB)/ctest/wspeers.ok: | $(BUILD)/pyws.ok
+
+# curl (a real HTTP client for ctest/httppeers.c), likewise.
+$(BUILD)/curl.ok:
+	@mkdir -p $(BUILD)
+	@command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; } >/dev/null 2>&1 || true
+	@command -v curl >/dev/null || { echo "curl is needed for make check: install it (apt-get install curl)"; exit 1; }
+	@touch $@
+
+$(BUILD)/ctest/httppeers.ok $(FB)/ctest/httppeers.ok: | $(BUILD)/curl.ok
 
 $(BUILD)/ctest/%.vg: $(BUILD)/ctest/% | $(BUILD)/valgrind.ok
 	@timeout 300 valgrind -q --error-exitcode=99 $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }

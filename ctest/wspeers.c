@@ -122,9 +122,10 @@ static void python_client(void) {
     CHECK(count == 5 && texts == 2);
     /* Python closed first; we answered: detach has nothing left to do. */
     int64_t start = now();
-    CHECK(ws_detach(s, DL) == u);
+    int u2 = ws_detach(s, DL);
+    CHECK(u2 >= 0);
     CHECK_QUICK(start);
-    CHECK_OK(tcp_close(u, DL));
+    CHECK_OK(tcp_close(u2, DL));
     py_finish(&p);
     CHECK_OK(hclose(ls));
     printf("python websockets client <-> ws_attach_server: upgrade, text, "
@@ -161,8 +162,8 @@ static void python_server(void) {
     for(size_t i = 0; i < 70000; i++) CHECK(buf[i] == out[69999 - i]);
     /* Our close; python answers. */
     int u2 = ws_detach(s, DL);
-    CHECK(u2 == u);
-    CHECK_OK(tcp_close(u, DL));
+    CHECK(u2 >= 0);
+    CHECK_OK(tcp_close(u2, DL));
     py_finish(&p);
     printf("ws_attach_client <-> python websockets server: upgrade, "
         "fragmented text and binary, text, binary, its ping, our close: "

@@ -198,6 +198,12 @@ DILL_EXPORT void dill_epilogue(void);
 
 DILL_EXPORT int yield(void);
 
+DILL_EXPORT int crlf_attach(int s);
+
+DILL_EXPORT int crlf_attach_mem(int s, void *mem);
+
+DILL_EXPORT int crlf_detach(int s, int64_t deadline);
+
 DILL_EXPORT int64_t now(void);
 
 DILL_EXPORT int msleep(int64_t deadline);
@@ -213,6 +219,40 @@ DILL_EXPORT int hdup(int h);
 DILL_EXPORT int hclose(int h);
 
 DILL_EXPORT int hdone(int h, int64_t deadline);
+
+DILL_EXPORT int http_attach(int s);
+
+DILL_EXPORT int http_attach_mem(int s, void *mem);
+
+DILL_EXPORT int http_detach(int s, int64_t deadline);
+
+DILL_EXPORT
+int http_sendrequest(int s,
+                     const char *command,
+                     const char *resource,
+                     int64_t deadline);
+
+DILL_EXPORT
+int http_recvrequest(int s,
+                     char *command,
+                     size_t commandlen,
+                     char *resource,
+                     size_t resourcelen,
+                     int64_t deadline);
+
+DILL_EXPORT int http_sendstatus(int s, int status, const char *reason, int64_t deadline);
+
+DILL_EXPORT int http_recvstatus(int s, char *reason, size_t reasonlen, int64_t deadline);
+
+DILL_EXPORT int http_sendfield(int s, const char *name, const char *value, int64_t deadline);
+
+DILL_EXPORT
+int http_recvfield(int s,
+                   char *name,
+                   size_t namelen,
+                   char *value,
+                   size_t valuelen,
+                   int64_t deadline);
 
 DILL_EXPORT int ipaddr_local(struct ipaddr *addr, const char *name, int port, int mode);
 

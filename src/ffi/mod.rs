@@ -5,9 +5,11 @@
 pub mod bsock;
 pub mod channels;
 pub mod coroutines;
+pub mod crlf;
 pub mod deadlines;
 pub mod fds;
 pub mod handles;
+pub mod http;
 pub mod ipaddr;
 pub mod ipc;
 pub mod msock;

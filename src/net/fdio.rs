@@ -170,7 +170,7 @@ pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), 
 }
 
 /// One recv into `buf`: Ok(n > 0), Err(EPIPE) at end of stream, Err(EAGAIN).
-fn recv_once(fd: i32, buf: *mut u8, len: usize) -> Result<usize, i32> {
+pub(crate) fn recv_once(fd: i32, buf: *mut u8, len: usize) -> Result<usize, i32> {
     // SAFETY: buf has len writable bytes.
     let sz = unsafe { libc::recv(fd, buf as *mut c_void, len, 0) };
     match sz {

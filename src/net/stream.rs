@@ -8,12 +8,12 @@ use crate::core::handles;
 use crate::core::hvfs::hvfs;
 use crate::net::fdio::{self, RxBuf};
 use crate::net::iol::{self, iolist};
-use crate::net::vfs::{bsock_id, bsock_vfs};
+use crate::net::vfs::{bpeek_id, BPeek, bsock_id, bsock_vfs};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
 /// Bytes of the receive buffer: what is left of TCP_SIZE/IPC_SIZE (2080).
-pub const RX: usize = 2016;
+pub const RX: usize = 2000;
 
 pub const TCP: u8 = 1;
 pub const IPC: u8 = 2;
@@ -27,6 +27,7 @@ const OUTERR: u8 = 8;
 pub struct Stream {
     hvfs: hvfs,
     bvfs: bsock_vfs,
+    pvfs: BPeek,
     pub fd: c_int,
     kind: u8,
     flags: u8,
@@ -57,6 +58,10 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
     if t == bsock_id() {
         // SAFETY: as above.
         return unsafe { ptr::addr_of_mut!((*s).bvfs) } as *mut c_void;
+    }
+    if t == bpeek_id() {
+        // SAFETY: as above.
+        return unsafe { ptr::addr_of_mut!((*s).pvfs) } as *mut c_void;
     }
     if (t == tcp_id() && kind == TCP) || (t == ipc_id() && kind == IPC) {
         return s as *mut c_void;
@@ -92,6 +97,60 @@ unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut
     match recv(ctx::ctx(), from_bvfs(b), first, last, deadline) {
         0 => 0,
         e => errno::fail(e),
+    }
+}
+
+fn from_pvfs(p: *mut BPeek) -> *mut Stream {
+    (p as *mut u8).wrapping_sub(core::mem::offset_of!(Stream, pvfs)) as *mut Stream
+}
+
+unsafe fn pvfs_fill(p: *mut BPeek, deadline: i64) -> Result<(*const u8, usize), i32> {
+    fill(ctx::ctx(), from_pvfs(p), deadline)
+}
+
+unsafe fn pvfs_consume(p: *mut BPeek, n: usize) {
+    let s = from_pvfs(p);
+    // SAFETY: a live stream; n is at most what `fill` showed.
+    unsafe { (*s).rx_pos = (*s).rx_pos.saturating_add(n as u32).min((*s).rx_len) };
+}
+
+/// The buffered bytes of `s`, after one read of whatever has arrived if
+/// there are none: the receive buffer is refilled only when empty, so
+/// nothing is taken from the kernel that the caller did not ask to see.
+/// A timeout or cancellation loses nothing and leaves the stream usable.
+pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize), i32> {
+    // SAFETY: s is a live stream.
+    let st = unsafe { &mut *s };
+    if st.rx_pos < st.rx_len {
+        // SAFETY: pos < len <= RX.
+        return Ok((unsafe { st.rx.as_ptr().add(st.rx_pos as usize) }, (st.rx_len - st.rx_pos) as usize));
+    }
+    if st.flags & INDONE != 0 {
+        return Err(libc::EPIPE);
+    }
+    if st.flags & INERR != 0 {
+        return Err(libc::ECONNRESET);
+    }
+    let fd = st.fd;
+    loop {
+        // SAFETY: after a wait, s is still ours: a close would have cleaned
+        // the fd and the wait returned EBADF.
+        let st = unsafe { &mut *s };
+        match fdio::recv_once(fd, st.rx.as_mut_ptr(), RX) {
+            Ok(k) => {
+                st.rx_pos = 0;
+                st.rx_len = k as u32;
+                return Ok((st.rx.as_ptr(), k));
+            }
+            Err(libc::EAGAIN) => match crate::core::fdwait::wait_after_eagain(cx, fd, crate::core::fdwait::IN, deadline) {
+                0 => {}
+                e => return Err(e), // EBADF: closed under us, touch nothing.
+            },
+            Err(e) => {
+                st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
+                return Err(e);
+            }
+        }
     }
 }
 
@@ -150,6 +209,7 @@ pub fn create(cx: &Ctx, fd: c_int, kind: u8, r: Reserved) -> Result<c_int, i32> 
             refcount: 0,
         });
         ptr::addr_of_mut!((*s).bvfs).write(bsock_vfs { bsendl: Some(bvfs_send), brecvl: Some(bvfs_recv) });
+        ptr::addr_of_mut!((*s).pvfs).write(BPeek { fill: pvfs_fill, consume: pvfs_consume });
         (*s).fd = fd;
         (*s).kind = kind;
         (*s).flags = 0;

@@ -35,6 +35,26 @@ pub struct msock_vfs {
     >,
 }
 
+/// Buffered reading for protocols that must not read past their own end
+/// (crlf gives the socket back at detach with whatever follows still
+/// readable). A byte stream with a receive buffer answers `hquery` for
+/// `bpeek_id()` with this; brecv alone cannot say "whatever has arrived",
+/// only "exactly n bytes". Crate-internal: not part of the C ABI.
+pub struct BPeek {
+    /// A non-empty window of buffered bytes, waiting for some if there are
+    /// none. Err(errno) leaves the buffer as it was.
+    pub fill: unsafe fn(vfs: *mut BPeek, deadline: i64) -> Result<(*const u8, usize), i32>,
+    /// Drops the first `n` bytes of the last window (n <= its length).
+    pub consume: unsafe fn(vfs: *mut BPeek, n: usize),
+}
+
+static BPEEK_ID: u8 = 0;
+
+/// The type id of `BPeek`.
+pub fn bpeek_id() -> *const c_void {
+    &BPEEK_ID as *const u8 as *const c_void
+}
+
 static BSOCK_ID: u8 = 0;
 static MSOCK_ID: u8 = 0;
 

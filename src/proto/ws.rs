@@ -11,7 +11,6 @@
 mod below;
 mod frame;
 mod handshake;
-mod head;
 mod key;
 mod rx;
 mod tx;
@@ -239,7 +238,8 @@ fn new_state(u: c_int, server: bool, text: bool) -> Result<*mut State, i32> {
 }
 
 /// ws_attach_client/server(_mem): WebSocket over byte stream `u`, with the
-/// HTTP upgrade unless WS_NOHTTP. On failure `u` is left to the caller.
+/// HTTP upgrade unless WS_NOHTTP. If the handshake fails, `u` is closed;
+/// other failures leave it to the caller.
 pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
     if flags & !(WS_TEXT | WS_NOHTTP) != 0 {
         return Err(libc::EINVAL);
@@ -265,7 +265,7 @@ pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void,
             return Err(e);
         }
     };
-    let undo = |w: *mut Ws, owned: bool| {
+    let undo = move |w: *mut Ws, owned: bool| {
         life.end(cx);
         free_state(st);
         if owned {
@@ -273,12 +273,14 @@ pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void,
             unsafe { libc::free(w as *mut c_void) };
         }
     };
-    // No handle names the socket yet, so nobody can end its life during
-    // the handshake.
     if http {
-        if let Err(e) = hs.run(cx, life.token(cx), u, deadline) {
-            undo(ptr::null_mut(), false);
-            return Err(e);
+        match hs.run(cx, u, deadline) {
+            // SAFETY: st is ours, not shared yet.
+            Ok(u2) => unsafe { (*st).u = u2 },
+            Err(e) => {
+                undo(ptr::null_mut(), false);
+                return Err(e);
+            }
         }
     }
     let owned = mem.is_null();
