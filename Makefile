@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop clean
 
 all: lib
 
@@ -116,6 +116,16 @@ $(FB)/ctest/%.ok: $(FB)/ctest/%
 	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL (fallback): $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass (fallback): $*"
+
+# Headless Chromium opens a WebSocket from a page to our server and
+# round-trips messages (interop/ws_chromium.c). Not part of make check: it
+# needs a browser, installed from the distribution when missing.
+interop: lib
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null 2>&1 || true
+	@command -v chromium >/dev/null || { echo "interop needs chromium (apt-get install chromium)"; exit 1; }
+	@mkdir -p $(BUILD)/interop
+	@$(CC) $(CTEST_CFLAGS) -o $(BUILD)/interop/ws_chromium interop/ws_chromium.c $(CTEST_LIBS)
+	@timeout 120 $(BUILD)/interop/ws_chromium
 
 # Regenerates the committed headers from the Rust sources (cbindgen).
 header:
