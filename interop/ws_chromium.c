@@ -43,9 +43,17 @@ static const char page[] =
     "    seen.push('binary-echo=' + r.length + (ok ? ' reversed-ok' : ' BAD'));\n"
     "    ws.send('report: ' + seen.join('; '));\n"
     "    ws.close(1000, 'done');\n"
+    "    second();\n"
     "  }\n"
     "  step++;\n"
     "};\n"
+    "function second() {\n"
+    "  const p2 = new URLSearchParams(location.search).get('p2');\n"
+    "  const w2 = new WebSocket('ws://127.0.0.1:' + p2 + '/direct?x=1');\n"
+    "  w2.onopen = () => w2.send('over ws_attach_server');\n"
+    "  w2.onmessage = (e) => { w2.send('got: ' + e.data); };\n"
+    "  w2.onclose = (e) => {};\n"
+    "}\n"
     "</script>\n";
 
 static char report[4096];
@@ -93,6 +101,32 @@ static void serve_ws(int h, const char *key) {
     ws_done = 1;
 }
 
+/* The page's second WebSocket: the whole upgrade by ws_attach_server. */
+static char direct[512];
+static coroutine void direct_ws(int ls2) {
+    int u = tcp_accept(ls2, NULL, now() + 30000);
+    CHECK(u >= 0);
+    char resource[256], host[256];
+    int s = ws_attach_server(u, WS_TEXT, resource, sizeof(resource), host,
+        sizeof(host), now() + 10000);
+    CHECK(s >= 0);
+    printf("ws_attach_server: resource %s, host %s\n", resource, host);
+    char b[256];
+    ssize_t n = mrecv(s, b, sizeof(b) - 1, now() + 10000);
+    CHECK(n > 0);
+    CHECK(msend(s, b, (size_t)n, now() + 10000) == 0);
+    n = mrecv(s, b, sizeof(b) - 1, now() + 10000);
+    CHECK(n > 0);
+    b[n] = 0;
+    printf("libdill <- chromium (direct): %s\n", b);
+    snprintf(direct, sizeof(direct), "%s", b);
+    /* Our close this time; the browser answers. */
+    u = ws_detach(s, now() + 10000);
+    CHECK(u >= 0);
+    printf("our close answered by chromium\n");
+    CHECK(tcp_close(u, now() + 5000) == 0 || errno == ECONNRESET);
+}
+
 static coroutine void connection(int u) {
     int h = http_attach(u);
     CHECK(h >= 0);
@@ -113,7 +147,7 @@ static coroutine void connection(int u) {
         serve_ws(h, key);
         return;
     }
-    int found = strcmp(res, "/") == 0;
+    int found = strcmp(res, "/") == 0 || strncmp(res, "/?", 2) == 0;
     char len[16];
     snprintf(len, sizeof(len), "%zu", found ? strlen(page) : (size_t)0);
     CHECK(http_sendstatus(h, found ? 200 : 404, found ? "OK" : "Not Found", -1) == 0);
@@ -126,13 +160,28 @@ static coroutine void connection(int u) {
     tcp_close(u, now() + 2000);
 }
 
+/* The browser goes when we do, whichever way. */
+static pid_t browser;
+static void end_browser(void) {
+    if(browser > 0) {
+        kill(browser, SIGTERM);
+        waitpid(browser, NULL, 0);
+        browser = 0;
+    }
+}
+
 int main(void) {
     struct ipaddr a;
     CHECK(ipaddr_local(&a, "127.0.0.1", 0, IPADDR_IPV4) == 0);
     int ls = tcp_listen(&a, 10);
     CHECK(ls >= 0);
-    char url[64], dir[] = "/tmp/dill-chromium-XXXXXX", udd[96];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ipaddr_port(&a));
+    struct ipaddr a2;
+    CHECK(ipaddr_local(&a2, "127.0.0.1", 0, IPADDR_IPV4) == 0);
+    int ls2 = tcp_listen(&a2, 10);
+    CHECK(ls2 >= 0);
+    char url[96], dir[] = "/tmp/dill-chromium-XXXXXX", udd[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/?p2=%d", ipaddr_port(&a),
+        ipaddr_port(&a2));
     CHECK(mkdtemp(dir));
     snprintf(udd, sizeof(udd), "--user-data-dir=%s", dir);
     char *argv[] = {"chromium", "--headless", "--no-sandbox", "--disable-gpu",
@@ -145,17 +194,23 @@ int main(void) {
     CHECK(posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) == 0);
     pid_t pid;
     CHECK(posix_spawnp(&pid, "chromium", &fa, NULL, argv, environ) == 0);
+    browser = pid;
+    atexit(end_browser);
     posix_spawn_file_actions_destroy(&fa);
     printf("chromium started on %s\n", url);
     int b = bundle();
     CHECK(b >= 0);
+    int d = go(direct_ws(ls2));
+    CHECK(d >= 0);
     int64_t deadline = now() + 60000;
-    while(!ws_done && now() < deadline) {
+    while((!ws_done || !direct[0]) && now() < deadline) {
         int u = tcp_accept(ls, NULL, now() + 200);
         if(u >= 0) CHECK(bundle_go(b, connection(u)) == 0);
     }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    CHECK(bundle_wait(d, now() + 10000) == 0);
+    hclose(d);
+    hclose(ls2);
+    end_browser();
     hclose(b);
     hclose(ls);
     char cmd[128];
@@ -165,7 +220,8 @@ int main(void) {
     const char *want = "greeting=hello from libdill; "
         "text-echo=h\xc3\xa9llo from chromium \xe2\x82\xac; "
         "binary-echo=70000 reversed-ok";
-    if(!ws_done || strcmp(report, want) != 0) {
+    if(!ws_done || strcmp(report, want) != 0 ||
+          strcmp(direct, "got: over ws_attach_server") != 0) {
         fprintf(stderr, "interop FAILED\n");
         return 1;
     }
