@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz clean
 
 all: lib
 
@@ -143,6 +143,16 @@ install: lib
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
 bench: lib
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+
+# Fuzzing (not part of check; needs the nightly toolchain and cargo-fuzz):
+# arbitrary bytes as the peer of crlf, http and ws, FUZZ_RUNS executions
+# each.
+FUZZ_RUNS ?= 1000000
+fuzz:
+	@mkdir -p fuzz/corpus/crlf fuzz/corpus/http fuzz/corpus/ws_peer
+	cargo +nightly fuzz run crlf fuzz/corpus/crlf -- -runs=$(FUZZ_RUNS) -max_len=512
+	cargo +nightly fuzz run http fuzz/corpus/http -- -runs=$(FUZZ_RUNS) -max_len=2048
+	cargo +nightly fuzz run ws_peer fuzz/corpus/ws_peer -- -runs=$(FUZZ_RUNS) -max_len=8192
 
 clean:
 	$(CARGO) clean

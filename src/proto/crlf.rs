@@ -385,8 +385,19 @@ unsafe fn plain_text(first: *mut iolist) -> bool {
                 if cr && b[0] == b'\n' {
                     return false;
                 }
-                if b.windows(2).any(|w| w == b"\r\n") {
-                    return false;
+                // Every LF found (memchr) must not follow a CR.
+                let mut i = 0;
+                while i < b.len() {
+                    let rest = &b[i..];
+                    let p = libc::memchr(rest.as_ptr() as *const c_void, b'\n' as c_int, rest.len());
+                    if p.is_null() {
+                        break;
+                    }
+                    let at = i + (p as usize - rest.as_ptr() as usize);
+                    if at > 0 && b[at - 1] == b'\r' {
+                        return false;
+                    }
+                    i = at + 1;
                 }
                 cr = b[b.len() - 1] == b'\r';
             }

@@ -5,6 +5,8 @@
 //! touching the object again.
 
 pub mod crlf;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 pub mod http;
 pub mod ws;
 
