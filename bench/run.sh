@@ -62,7 +62,7 @@ tcp-2000-clients-x50|tcp_clients|2000|-|100000
 crlf-roundtrip-32B|crlf_pingpong||2000|300000
 http-head-exchange|http_exchange||500|50000
 ws-pingpong-64B|ws_pingpong||2000|50000
-ws-64KiB-client-to-server|ws_bw||50|2000|65536
+ws-64KiB-client-to-server|ws_bw||5|300|65536
 ws-64KiB-server-to-client|ws_bw|server|200|16384|65536
 "
 PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients crlf_pingpong http_exchange ws_pingpong ws_bw"

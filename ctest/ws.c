@@ -735,8 +735,20 @@ static void test_close_while_waiting(void) {
         closed_while_waiting(server, 0, 1);
         closed_while_waiting(server, 1, 0);
     }
-    printf("hclose while another coroutine waits in ws_recv/ws_send: EBADF: "
-        "ok\n");
+    /* A waiting coroutine canceled (its bundle closed): ECANCELED, and
+       the socket is still there to close. */
+    int p[2];
+    int s = ws_raw(p, 0, 0);
+    memset(&waiter, 0, sizeof(waiter));
+    int b = bundle();
+    CHECK(b >= 0);
+    CHECK_OK(bundle_go(b, blocked_recv(s)));
+    CHECK_OK(msleep(now() + 20));
+    CHECK_OK(hclose(b));
+    CHECK(waiter.done && waiter.rc == -1 && waiter.err == ECANCELED);
+    raw_done(s, p[1]);
+    printf("hclose while another coroutine waits in ws_recv/ws_send: EBADF; "
+        "canceled: ECANCELED: ok\n");
 }
 
 /* A pong while another coroutine is mid-frame goes after that frame. */
