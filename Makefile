@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench fuzz clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz clean
 
 all: lib
 
@@ -83,7 +83,7 @@ example: lib
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
 VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose crlf example fd fdreuse fidelity go handle http \
-	idle iol numbering pfx prefork signals sockfidelity tcp threads time tls udp
+	idle iol numbering pfx prefork signals sockfidelity tcp threads time tls udp ws
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
 ctest-valgrind: $(VG_OK)
@@ -95,6 +95,16 @@ $(BUILD)/valgrind.ok:
 	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; } >/dev/null 2>&1 || true
 	@command -v valgrind >/dev/null || { echo "valgrind is needed for make check: install it (apt-get install valgrind)"; exit 1; }
 	@touch $@
+
+# python3's websockets package, the real peer of ctest/wspeers.c, is
+# installed with pip when missing.
+$(BUILD)/pyws.ok:
+	@mkdir -p $(BUILD)
+	@python3 -c 'import websockets.sync.client' 2>/dev/null || python3 -m pip install -q websockets >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages websockets >/dev/null 2>&1 || true
+	@python3 -c 'import websockets.sync.client' 2>/dev/null || { echo "python3 with the websockets package is needed for make check: pip install websockets"; exit 1; }
+	@touch $@
+
+$(BUILD)/ctest/wspeers.ok $(FB)/ctest/wspeers.ok: | $(BUILD)/pyws.ok
 
 # curl (a real HTTP client for ctest/httppeers.c), likewise.
 $(BUILD)/curl.ok:
@@ -173,6 +183,16 @@ $(BUILD)/python3.ok:
 	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; } >/dev/null 2>&1 || true
 	@python3 -c 'import ssl' || { echo "python3 with its ssl module is needed for make check"; exit 1; }
 	@touch $@
+
+# Headless Chromium opens a WebSocket from a page to our server and
+# round-trips messages (interop/ws_chromium.c). Not part of make check: it
+# needs a browser, installed from the distribution when missing.
+interop: lib
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null 2>&1 || true
+	@command -v chromium >/dev/null || { echo "interop needs chromium (apt-get install chromium)"; exit 1; }
+	@mkdir -p $(BUILD)/interop
+	@$(CC) $(CTEST_CFLAGS) -o $(BUILD)/interop/ws_chromium interop/ws_chromium.c $(CTEST_LIBS)
+	@timeout 120 $(BUILD)/interop/ws_chromium
 
 # Regenerates the committed headers from the Rust sources (cbindgen).
 header:

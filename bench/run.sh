@@ -66,8 +66,11 @@ http-head-exchange|http_exchange||500|50000
 ipc-pair-16KiB-plain|tls_bw|plain|200|65536|16384
 ipc-pair-16KiB-tls13|tls_bw|tls|200|16384|16384
 tls13-handshake-p256|tls_hs||20|500
+ws-pingpong-64B|ws_pingpong||2000|50000
+ws-64KiB-client-to-server|ws_bw||5|300|65536
+ws-64KiB-server-to-client|ws_bw|server|200|16384|65536
 "
-PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw crlf_pingpong http_exchange tls_bw tls_hs"
+PROGS="yield go chan choose chmake whispers ipc_bw tcp_pingpong tcp_clients pfx_rtt pfx_bw crlf_pingpong http_exchange tls_bw tls_hs ws_pingpong ws_bw"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 

@@ -17,6 +17,7 @@ pub mod pfx;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod ws;
 
 /// Maps a core result to the C convention.
 #[inline]

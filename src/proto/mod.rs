@@ -10,6 +10,7 @@ pub mod fuzz;
 pub mod http;
 pub mod pfx;
 pub mod tls;
+pub mod ws;
 
 use crate::core::{ctx::Ctx, handles};
 
