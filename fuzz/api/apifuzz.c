@@ -1639,7 +1639,8 @@ int main(int argc, char **argv) {
                 struct worker *w = &workers[k];
                 if(w->launched && !w->finished && (w->started || !w->cancel_req))
                     fail(m, "worker %d still runs after all coroutine handles "
-                        "closed", k);
+                        "closed%s", k, w->in_close ? " (it is inside hclose of a "
+                        "coroutine or bundle: a cycle of closes)" : "");
             }
         }
     }
