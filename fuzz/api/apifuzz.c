@@ -104,6 +104,7 @@ struct obj {
     int id;
     int nrefs;      /* live handle numbers */
     int dead;
+    uint64_t dead_seq;   /* event number of its close */
     int nblocked;   /* calls in progress that may block on it */
     /* channel half */
     int chan_other;  /* the other half's obj */
@@ -133,6 +134,7 @@ struct worker {
     int id;
     int launched, started, finished;
     int cancel_req;   /* someone began closing its handle/bundle */
+    uint64_t cancel_seq;
     int canceled;     /* it has seen ECANCELED */
     int in_close;     /* inside hclose of a coroutine or bundle */
     int is_main;
@@ -155,6 +157,7 @@ static struct worker workers[MAXW];
 static int nworkers;
 static int pending_go;
 static uint64_t launch_seq;
+static uint64_t evseq;          /* orders closes and cancellations */
 static uint64_t tagctr;
 static int ops_left, stop;
 static uint64_t seed;
@@ -346,6 +349,17 @@ static unsigned gen_of(int h) {
     return h >= 0 && h < MAXH ? hgen[h] : 0;
 }
 
+/* A call without deadline on o, begun before o was closed, ended only
+   when its coroutine was canceled later: closing o did not wake it. */
+static void check_woken(struct worker *w, const char *call, struct obj *o,
+      int err, int64_t dl, uint64_t seq0) {
+    if(o && dl < 0 && err == ECANCELED && o->dead && o->dead_seq > seq0 &&
+          w->cancel_seq > o->dead_seq)
+        fail(w, "%s on %s obj %d, closed by another coroutine meanwhile, was "
+            "not woken (it ran on until its coroutine was canceled)", call,
+            tname[o->type], o->id);
+}
+
 /* Was o closed, or number h (of generation g0 when the call began)? Then
    a call on h may end with EBADF. */
 static int gone(struct obj *o, int h, unsigned g0) {
@@ -474,7 +488,10 @@ static int may_close_coros(struct worker *w, struct obj *o) {
 
 static void request_cancel(struct obj *o) {
     for(int i = 0; i < nworkers; i++)
-        if(is_member(&workers[i], o)) workers[i].cancel_req = 1;
+        if(is_member(&workers[i], o) && !workers[i].cancel_req) {
+            workers[i].cancel_req = 1;
+            workers[i].cancel_seq = ++evseq;
+        }
 }
 
 /* ---- channel and stream helpers --------------------------------------- */
@@ -613,7 +630,9 @@ static void op_chsend(struct worker *w, int send) {
     int cls;
     int h = pick(w, M(T_CHAN), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     size_t len = pick_msglen(w);
     uint8_t val[16];
@@ -632,6 +651,7 @@ static void op_chsend(struct worker *w, int send) {
     int rc = send ? chsend(h, nullval ? NULL : val, len, dl) :
         chrecv(h, nullval ? NULL : val, len, dl);
     int e = errno;
+    if(rc == -1) check_woken(w, call, o, e, dl, seq0);
     if(cls == C_LIVE) chan_of(o)->nblocked--;
     note(w, "%s(%d) -> %d errno %d", call, h, rc, rc ? e : 0);
     if(was) { check_exact(w, call, rc, e, ECANCELED); ok(); return; }
@@ -719,7 +739,9 @@ static void op_hdone(struct worker *w) {
     int cls;
     int h = pick(w, M(T_CHAN) | M_STREAM, &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     int64_t dl = pick_deadline(w);
     note(w, "hdone(%d %s)", h, o ? tname[o->type] : "bad");
@@ -759,6 +781,7 @@ static void do_close(struct worker *w, int h, struct obj *o, int how) {
     o->nrefs--;
     if(last) {
         o->dead = 1;
+        o->dead_seq = ++evseq;
         if(coros) request_cancel(o);
     }
     if(coros && last) w->in_close = 1;
@@ -792,7 +815,9 @@ static void op_hclose(struct worker *w) {
     int cls;
     int h = pick(w, M_ALL, &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(cls == C_BAD) {
         note(w, "hclose(%d bad)", h);
@@ -818,7 +843,9 @@ static void op_sockclose(struct worker *w) {
     int cls;
     int h = pick(w, tcp ? M(T_TCP) | M(T_LISTEN) : M(T_IPC), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(cls != C_LIVE) {
         int64_t dl = pick_deadline(w);
@@ -846,7 +873,9 @@ static void op_hdup(struct worker *w) {
     int cls;
     int h = pick(w, M_ALL, &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     note(w, "hdup(%d %s)", h, o ? tname[o->type] : "bad");
     int rc = hdup(h);
@@ -911,7 +940,9 @@ static void op_bundle_go(struct worker *w) {
     /* A negative bundle makes bundle_go a go(): left to op_go. */
     int h = pick_(w, M(T_BUNDLE) | M(T_CORO), &cls, 1);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     struct worker *c = newworker(w);
     if(!c) return;
@@ -944,7 +975,9 @@ static void op_bundle_wait(struct worker *w) {
     int cls;
     int h = pick(w, M(T_BUNDLE) | M(T_CORO), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     int64_t dl = pick_deadline(w);
     int self = cls == C_LIVE && w->bundle_obj == o->id;
@@ -1102,7 +1135,9 @@ static void op_tcp_accept(struct worker *w) {
     int cls;
     int h = pick(w, M(T_LISTEN), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *l = objof(h);
     if(cls == C_LIVE && (l->rx_busy || l->nblocked)) return;
     int64_t dl = pick_deadline(w);
@@ -1113,6 +1148,7 @@ static void op_tcp_accept(struct worker *w) {
     note(w, "tcp_accept(%d %s, %lld)", h, l ? tname[l->type] : "bad", (long long)dl);
     int rc = tcp_accept(h, wantaddr ? &peer : NULL, dl);
     int e = errno;
+    if(rc == -1) check_woken(w, "tcp_accept", l, e, dl, seq0);
     if(cls == C_LIVE) { l->rx_busy = 0; l->nblocked--; }
     note(w, "tcp_accept(%d) -> %d errno %d", h, rc, rc < 0 ? e : 0);
     if(rc < 0) {
@@ -1174,11 +1210,60 @@ static size_t pick_len(struct worker *w) {
     return 8257 + rnd(&w->rng, 256 * 1024 - 8257);
 }
 
+/* An iolist of 1-5 pieces over buf[0..len): for brecvl some pieces may
+   have no buffer (skip). Malformed (1 in 25, if bad != NULL): last is not
+   the end, a reserved field is set, or the list loops; *bad says which. */
+struct iols {
+    struct iolist it[6];
+    struct iolist copy[6];
+    int n;
+    struct iolist *first, *last;
+};
+
+static void make_iols(struct worker *w, struct iols *l, uint8_t *buf, size_t len,
+      int recv, int *bad) {
+    int n = 1 + (int)rnd(&w->rng, 5);
+    size_t at = 0;
+    for(int i = 0; i < n; i++) {
+        size_t k = i == n - 1 ? len - at : rnd(&w->rng, (uint32_t)(len - at + 1));
+        l->it[i].iol_base = recv && rnd(&w->rng, 4) == 0 ? NULL : buf + at;
+        l->it[i].iol_len = k;
+        l->it[i].iol_next = i + 1 < n ? &l->it[i + 1] : NULL;
+        l->it[i].iol_rsvd = 0;
+        at += k;
+    }
+    l->n = n;
+    l->first = &l->it[0];
+    l->last = &l->it[n - 1];
+    *bad = 0;
+    if(rnd(&w->rng, 25) == 0) {
+        *bad = 1 + (int)rnd(&w->rng, 3);
+        if(*bad == 1) {
+            if(n > 1) l->last = &l->it[rnd(&w->rng, n - 1)];
+            else *bad = 2;
+        }
+        if(*bad == 2) l->it[rnd(&w->rng, n)].iol_rsvd = 1;
+        if(*bad == 3) {
+            if(n >= 3) l->it[n - 2].iol_next = &l->it[rnd(&w->rng, n - 2)];
+            else l->it[0].iol_rsvd = 1;
+        }
+    }
+    memcpy(l->copy, l->it, sizeof l->it);
+}
+
+/* A call that failed with EINVAL on a malformed list left it as it was. */
+static void check_iols(struct worker *w, struct iols *l, const char *call) {
+    if(memcmp(l->copy, l->it, sizeof l->it) != 0)
+        fail(w, "%s changed the iolist it was given", call);
+}
+
 static void op_bsend(struct worker *w) {
     int cls;
     int h = pick(w, M_STREAM, &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(cls == C_LIVE && (o->tx_busy || o->orphan || (o->client && o->peer < 0 && 0)))
         return;
@@ -1193,10 +1278,28 @@ static void op_bsend(struct worker *w) {
               o->tx_off + len > o->tx_end)
             o->tx_end = o->tx_off + len;
     }
-    note(w, "bsend(%d %s obj %d, %zu, %lld)", h, o ? tname[o->type] : "bad",
-        o ? o->id : -1, len, (long long)dl);
-    int rc = bsend(h, w->buf, len, dl);
+    int use_l = rnd(&w->rng, 3) == 0, bad = 0;
+    struct iols l;
+    if(use_l) make_iols(w, &l, w->buf, len, 0, &bad);
+    note(w, "%s(%d %s obj %d, %zu%s, %lld)", use_l ? "bsendl" : "bsend", h,
+        o ? tname[o->type] : "bad", o ? o->id : -1, len,
+        bad ? " malformed" : "", (long long)dl);
+    int rc = use_l ? bsendl(h, l.first, l.last, dl) : bsend(h, w->buf, len, dl);
     int e = errno;
+    if(use_l && rc == 0) check_iols(w, &l, "bsendl");
+    if(bad) {
+        if(cls == C_LIVE) { o->tx_busy = 0; o->nblocked--; }
+        if(cls == C_BAD) check_exact(w, "bsendl", rc, e, EBADF);
+        else if(cls == C_WRONG) check_exact(w, "bsendl", rc, e, ENOTSUP);
+        else if(st == D_OK || (st == D_CANC && e != ECONNRESET)) {
+            check_exact(w, "bsendl", rc, e, EINVAL);
+            check_iols(w, &l, "bsendl");
+        }
+        else check_err(w, "bsendl", rc, e, E_BSEND, dl);
+        ok();
+        return;
+    }
+    if(rc == -1) check_woken(w, "bsend", o, e, dl, seq0);
     if(cls == C_LIVE) { o->tx_busy = 0; o->nblocked--; }
     note(w, "bsend(%d) -> %d errno %d", h, rc, rc ? e : 0);
     if(rc == 0) {
@@ -1227,7 +1330,9 @@ static void op_brecv(struct worker *w) {
     int cls;
     int h = pick(w, M_STREAM, &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(cls == C_LIVE && o->rx_busy) return;
     size_t len = pick_len(w);
@@ -1238,10 +1343,28 @@ static void op_brecv(struct worker *w) {
     int st = cls == C_LIVE ? o->rx_state : 0;
     memset(w->buf, 0xee, len);
     if(cls == C_LIVE) { o->rx_busy = 1; o->nblocked++; }
-    note(w, "brecv(%d %s obj %d, %zu%s, %lld)", h, o ? tname[o->type] : "bad",
-        o ? o->id : -1, len, nullbuf ? " NULL" : "", (long long)dl);
-    int rc = brecv(h, nullbuf ? NULL : w->buf, len, dl);
+    int use_l = !nullbuf && rnd(&w->rng, 3) == 0, bad = 0;
+    struct iols l;
+    if(use_l) make_iols(w, &l, w->buf, len, 1, &bad);
+    note(w, "%s(%d %s obj %d, %zu%s%s, %lld)", use_l ? "brecvl" : "brecv", h,
+        o ? tname[o->type] : "bad", o ? o->id : -1, len,
+        nullbuf ? " NULL" : "", bad ? " malformed" : "", (long long)dl);
+    int rc = use_l ? brecvl(h, l.first, l.last, dl) :
+        brecv(h, nullbuf ? NULL : w->buf, len, dl);
     int e = errno;
+    if(bad) {
+        if(cls == C_LIVE) { o->rx_busy = 0; o->nblocked--; }
+        if(cls == C_BAD) check_exact(w, "brecvl", rc, e, EBADF);
+        else if(cls == C_WRONG) check_exact(w, "brecvl", rc, e, ENOTSUP);
+        else if(st == D_OK || (st == D_CANC && e != ECONNRESET)) {
+            check_exact(w, "brecvl", rc, e, EINVAL);
+            check_iols(w, &l, "brecvl");
+        }
+        else check_err(w, "brecvl", rc, e, E_BSEND, dl);
+        ok();
+        return;
+    }
+    if(rc == -1) check_woken(w, "brecv", o, e, dl, seq0);
     if(cls == C_LIVE) { o->rx_busy = 0; o->nblocked--; }
     note(w, "brecv(%d) -> %d errno %d", h, rc, rc ? e : 0);
     (void)was;
@@ -1252,7 +1375,21 @@ static void op_brecv(struct worker *w) {
         if(st == D_DONE || st == D_ERR) fail(w, "brecv succeeded after %s",
             st == D_DONE ? "EPIPE" : "an error");
         o->rx_state = D_OK;
-        if(nullbuf) {
+        if(use_l) {
+            check_iols(w, &l, "brecvl");
+            for(int i = 0; i < l.n; i++) {
+                size_t k = l.it[i].iol_len;
+                if(l.it[i].iol_base) {
+                    check_stream(w, o, l.it[i].iol_base, k, "brecvl");
+                    continue;
+                }
+                struct obj *pe = o->peer >= 0 ? &objs[o->peer] : NULL;
+                if(k && !o->rx_tag) fail(w, "brecvl skipped %zu bytes nobody sent", k);
+                if(pe && o->rx_off + k > pe->tx_end)
+                    fail(w, "brecvl skipped past what the peer sent");
+                o->rx_off += k;
+            }
+        } else if(nullbuf) {
             if(len && !o->rx_tag) fail(w, "brecv skipped %zu bytes nobody sent", len);
             struct obj *pe = o->peer >= 0 ? &objs[o->peer] : NULL;
             if(pe && o->rx_off + len > pe->tx_end)
@@ -1374,7 +1511,9 @@ static void op_udp_send(struct worker *w, int msg) {
     int cls;
     int h = pick(w, msg ? M(T_UDP) : M(T_UDP), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(msg && cls == C_LIVE && o->tx_busy) return;
     struct ipaddr a;
@@ -1417,7 +1556,9 @@ static void op_udp_recv(struct worker *w, int msg) {
     int cls;
     int h = pick(w, M(T_UDP), &cls);
     unsigned g0 = gen_of(h);
+    uint64_t seq0 = evseq;
     (void)g0;
+    (void)seq0;
     struct obj *o = objof(h);
     if(cls == C_LIVE && o->rx_busy) return;
     size_t len = rnd(&w->rng, 10) ? 1500 : rnd(&w->rng, 64);
@@ -1431,6 +1572,7 @@ static void op_udp_recv(struct worker *w, int msg) {
     ssize_t rc = msg ? mrecv(h, w->buf, len, dl) :
         udp_recv(h, wantaddr ? &from : NULL, w->buf, len, dl);
     int e = errno;
+    if(rc == -1) check_woken(w, call, o, e, dl, seq0);
     if(cls == C_LIVE) { o->rx_busy = 0; o->nblocked--; }
     note(w, "%s(%d) -> %zd errno %d", call, h, rc, rc < 0 ? e : 0);
     if(rc >= 0) {
