@@ -4,7 +4,6 @@
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
 use crate::core::hvfs::hvfs;
-use crate::core::stack::{Stack, DEFAULT_STACK};
 use crate::core::{ctx, sched};
 use core::ffi::c_void;
 use core::ptr;
@@ -23,9 +22,6 @@ pub struct Bundle {
     mem: bool,
     /// Closed from inside by its own member: freed when that member ends.
     orphan: bool,
-    /// Lives on top of the `go()` stack starting here (null otherwise): the
-    /// stack is recycled only once both the coroutine and the bundle are gone.
-    stack_lo: *mut u8,
 }
 
 /// How `leave` wakes a bundle's waiters: a member left, or the last one did.
@@ -48,7 +44,7 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
 }
 
 unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    close(ctx::ctx(), vfs as *mut Bundle);
+    let _ = close(ctx::ctx(), vfs as *mut Bundle);
 }
 
 /// Is `vfs` one of our bundles?
@@ -60,15 +56,18 @@ pub fn is_bundle(vfs: *mut hvfs) -> bool {
 }
 
 /// Closes a bundle given its vfs: the fast path of hclose for our own type.
-pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) {
-    close(cx, vfs as *mut Bundle);
+/// Returns 0 or EDEADLK (see `close_busy`).
+pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) -> i32 {
+    close(cx, vfs as *mut Bundle)
 }
 
-/// Builds an empty bundle in `mem` (caller memory or the top of the `go()`
-/// stack at `stack_lo`), or in fresh memory if `mem` is null.
+/// Builds an empty bundle in caller memory `mem`, or in a block of the
+/// thread's bundle pool if `mem` is null. Bundles never live on a
+/// coroutine's stack: a finished coroutine gives its stack back at once,
+/// however long its handle stays open.
 #[inline(always)]
-pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle, i32> {
-    let b = if mem.is_null() { alloc() } else { mem };
+pub fn create(cx: &Ctx, mem: *mut Bundle) -> Result<*mut Bundle, i32> {
+    let b = if mem.is_null() { cx.bundles().get() as *mut Bundle } else { mem };
     if b.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -79,30 +78,19 @@ pub fn create(mem: *mut Bundle, stack_lo: Option<*mut u8>) -> Result<*mut Bundle
             first: ptr::null_mut(),
             waiters: ptr::null_mut(),
             count: 0,
-            mem: !mem.is_null() && stack_lo.is_none(),
+            mem: !mem.is_null(),
             orphan: false,
-            stack_lo: stack_lo.unwrap_or(ptr::null_mut()),
         })
     };
     Ok(b)
-}
-
-#[inline(never)]
-fn alloc() -> *mut Bundle {
-    // SAFETY: plain allocation; the caller checks for null.
-    unsafe { libc::malloc(core::mem::size_of::<Bundle>()) as *mut Bundle }
 }
 
 /// Releases a bundle that has no members and no handles left.
 #[inline]
 pub fn discard(cx: &Ctx, b: *mut Bundle) {
     // SAFETY: b is a live bundle nobody refers to any more.
-    unsafe {
-        if !(*b).stack_lo.is_null() {
-            cx.stacks().put(Stack { lo: (*b).stack_lo, size: DEFAULT_STACK, owned: true });
-        } else if !(*b).mem {
-            libc::free(b as *mut c_void);
-        }
+    if unsafe { !(*b).mem } {
+        cx.bundles().put(b as *mut u8);
     }
 }
 
@@ -128,14 +116,12 @@ pub fn join(b: *mut Bundle, cr: *mut Cr) {
 }
 
 /// Removes the finishing coroutine `cr` from its bundle and tells waiters.
-/// Returns true if `cr`'s stack must outlive it, because the bundle lives on
-/// it and is still open.
-pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
+pub fn leave(cx: &Ctx, cr: *mut Cr) {
     // SAFETY: cr is a live member of the live bundle it points to.
     unsafe {
         let b = (*cr).bundle;
         if b.is_null() {
-            return false;
+            return;
         }
         let (prev, next) = ((*cr).bprev, (*cr).bnext);
         if cr == (*b).first {
@@ -157,16 +143,9 @@ pub fn leave(cx: &Ctx, cr: *mut Cr) -> bool {
         while !(*b).waiters.is_null() {
             sched::wake(cx, (*b).waiters, fired, 0);
         }
-        let on_my_stack = (*b).stack_lo == (*cr).stack.lo;
         if (*b).orphan && (*b).count == 0 {
-            // Closed from inside: it goes now; if it lives on our stack, the
-            // stack is recycled as we leave it.
-            if !on_my_stack {
-                discard(cx, b);
-            }
-            return false;
+            discard(cx, b); // Closed from inside: it goes with its last member.
         }
-        on_my_stack
     }
 }
 
@@ -197,21 +176,30 @@ fn add_waiter(b: *mut Bundle, me: *mut Cr) {
 }
 
 /// hclose of a bundle: cancels its members and waits for them to finish.
+/// Returns 0 or EDEADLK.
 #[inline(always)]
-pub fn close(cx: &Ctx, b: *mut Bundle) {
+pub fn close(cx: &Ctx, b: *mut Bundle) -> i32 {
     // SAFETY: b is a live bundle whose last handle was just closed.
     if unsafe { (*b).count } == 0 {
         discard(cx, b); // The common case: its coroutines are done.
+        0
     } else {
-        close_busy(cx, b);
+        close_busy(cx, b)
     }
 }
 
 /// Cancels the members one at a time, in launch order, each finishing
 /// before the next is canceled (as the original does: what one does on its
 /// way out, say an hdone, reaches the others still running).
+///
+/// A member that is itself closing a bundle and waiting, directly or down a
+/// chain of such closes, for our own coroutine to finish would wait for us
+/// forever while we wait for it (two coroutines closing each other's
+/// bundles). Then we cancel every member without waiting and return
+/// EDEADLK: the bundle goes when its last member finishes, and the member
+/// we did not wait for proceeds once we have finished.
 #[inline(never)]
-fn close_busy(cx: &Ctx, b: *mut Bundle) {
+fn close_busy(cx: &Ctx, b: *mut Bundle) -> i32 {
     let me = cx.me();
     // SAFETY: b is a live bundle whose last handle was just closed; members
     // stay live until they leave it.
@@ -226,6 +214,11 @@ fn close_busy(cx: &Ctx, b: *mut Bundle) {
             let cr = first_other(b, me);
             if cr.is_null() {
                 break;
+            }
+            if waits_for(cr, me) {
+                cancel_all(cx, b, me);
+                (*b).orphan = true;
+                return libc::EDEADLK;
             }
             sched::cancel(cx, cr);
             // Any member leaving wakes us; wait for this one to go (its
@@ -244,6 +237,50 @@ fn close_busy(cx: &Ctx, b: *mut Bundle) {
             (*b).orphan = true;
         } else {
             discard(cx, b);
+        }
+    }
+    0
+}
+
+/// Does `cr` wait, through a chain of coroutines each closing a bundle
+/// and waiting for one of its members, for `me` to finish?
+fn waits_for(cr: *mut Cr, me: *mut Cr) -> bool {
+    // SAFETY: all coroutines named here are live (blocked or running).
+    unsafe {
+        let mine = (*me).bundle;
+        if mine.is_null() {
+            return false;
+        }
+        let mut c = cr;
+        // A chain longer than any real program's is not followed; a cycle
+        // among others (not through us) ends there too.
+        for _ in 0..1024 {
+            if !((*c).blocked && (*c).uncancelable && !(*c).wait_bundle.is_null()) {
+                return false;
+            }
+            let x = (*c).wait_bundle;
+            if x == mine {
+                return true;
+            }
+            c = first_other(x, c);
+            if c.is_null() {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// Cancels every member of `b` but `me`, at once.
+fn cancel_all(cx: &Ctx, b: *mut Bundle, me: *mut Cr) {
+    // SAFETY: b is live and its members are live.
+    unsafe {
+        let mut c = (*b).first;
+        while !c.is_null() {
+            if c != me {
+                sched::cancel(cx, c);
+            }
+            c = (*c).bnext;
         }
     }
 }

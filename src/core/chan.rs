@@ -177,7 +177,7 @@ fn other(h: *mut Half) -> *mut Half {
 pub fn create(cx: &Ctx, mem: *mut Chan) -> Result<*mut Chan, i32> {
     let owned = mem.is_null();
     let ch = if owned {
-        cx.chans().get(core::mem::size_of::<Chan>()) as *mut Chan
+        cx.chans().get() as *mut Chan
     } else {
         mem
     };
@@ -249,18 +249,22 @@ pub fn done(cx: &Ctx, h: *mut Half) -> i32 {
 }
 
 /// Last handle of half `h` closed; the channel goes when both are.
+/// Coroutines blocked on `h` itself fail with EBADF: their handle is gone
+/// (they touch nothing of the channel when they resume).
 pub fn close(cx: &Ctx, h: *mut Half) {
     let o = other(h);
     // SAFETY: both halves are live until freed here.
     unsafe {
+        for q in [ptr::addr_of_mut!((*h).recv), ptr::addr_of_mut!((*o).send)] {
+            if !front(q).is_null() {
+                fail_all(cx, q, libc::EBADF);
+            }
+        }
         if !(*o).closed {
             (*h).closed = true;
             return;
         }
-        for x in [h, o] {
-            fail_all(cx, &mut (*x).recv, libc::EPIPE);
-            fail_all(cx, &mut (*x).send, libc::EPIPE);
-        }
+        // The other half's waiters went when it was closed: nobody is left.
         let ch = if (*h).index == 0 { h } else { o } as *mut Chan;
         destroy(cx, ch);
     }

@@ -31,6 +31,7 @@ pub struct Ctx {
     handles: UnsafeCell<Handles>,
     stacks: UnsafeCell<StackPool>,
     chans: UnsafeCell<Pool>,
+    bundles: UnsafeCell<Pool>,
     cells: UnsafeCell<Cells>,
     scratch: UnsafeCell<Vec<u8>>,
 }
@@ -64,6 +65,11 @@ impl Ctx {
     pub fn chans(&self) -> &mut Pool {
         // SAFETY: see the comment above the impl.
         unsafe { &mut *self.chans.get() }
+    }
+    #[inline]
+    pub fn bundles(&self) -> &mut Pool {
+        // SAFETY: see the comment above the impl.
+        unsafe { &mut *self.bundles.get() }
     }
     #[inline]
     pub fn cells(&self) -> &mut Cells {
@@ -139,7 +145,8 @@ fn init() -> &'static Ctx {
         fds: UnsafeCell::new(FdTable::new()),
         handles: UnsafeCell::new(Handles::new()),
         stacks: UnsafeCell::new(StackPool::new()),
-        chans: UnsafeCell::new(Pool::new()),
+        chans: UnsafeCell::new(Pool::new(Pool::block::<crate::core::chan::Chan>())),
+        bundles: UnsafeCell::new(Pool::new(Pool::block::<crate::core::bundle::Bundle>())),
         cells: UnsafeCell::new(Cells::new()),
         scratch: UnsafeCell::new(Vec::new()),
     });

@@ -170,20 +170,29 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
     // ETIMEDOUT, as with the original.
     e.waiters[dir as usize] = me;
     t.waiting += 1;
+    let gen = e.gen;
     // SAFETY: me is the running coroutine.
     unsafe {
         (*me).wait_fd = fd;
         (*me).extras = true;
         (*me).wait_dir = dir;
     }
-    match sched::wait(cx, deadline) {
+    let r = match sched::wait(cx, deadline) {
         (FIRED_TIMEOUT, _) => libc::ETIMEDOUT,
         (FIRED_CANCEL, _) => libc::ECANCELED,
         (_, err) => err,
+    };
+    // Cleaned after our wake-up, before we ran (the object owning the fd
+    // closed by another coroutine, the number maybe reused already): the
+    // caller must not touch the fd or its object.
+    if cx.fds().entries.get(fd as usize).map(|e| e.gen) != Some(gen) {
+        return libc::EBADF;
     }
+    r
 }
 
-/// Forgets everything about `fd`; its waiters fail with EBADF.
+/// Forgets everything about `fd`; its waiters fail with EBADF, and so do
+/// those a poll woke that have not run yet (the generation tells them).
 pub fn clean(cx: &Ctx, fd: i32) {
     let t = cx.fds();
     let Some(e) = t.entries.get_mut(fd.max(0) as usize) else { return };

@@ -260,24 +260,25 @@ pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
             return Ok(());
         }
         // refcount stays 1 during and after the close, as the original.
-        close_object(cx, vfs);
+        let e = close_object(cx, vfs);
+        cx.handles().end_remove(h);
+        if e != 0 { Err(e) } else { Ok(()) }
     }
-    cx.handles().end_remove(h);
-    Ok(())
 }
 
 /// Runs the close of an object whose last handle went. Close callbacks run
-/// with blocking disabled for the calling coroutine.
+/// with blocking disabled for the calling coroutine. Returns 0, or EDEADLK
+/// for a bundle that could not be waited for (the handle is gone all the
+/// same).
 ///
 /// # Safety
 /// `vfs` is a live object no handle names any more.
 #[inline]
-pub unsafe fn close_object(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) {
+pub unsafe fn close_object(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         if crate::core::bundle::is_bundle(vfs) {
-            crate::core::bundle::close_vfs(cx, vfs);
-            return;
+            return crate::core::bundle::close_vfs(cx, vfs);
         }
         let me = cx.me();
         (*me).block_ban += 1;
@@ -288,4 +289,5 @@ pub unsafe fn close_object(cx: &crate::core::ctx::Ctx, vfs: *mut hvfs) {
         }
         (*me).block_ban -= 1;
     }
+    0
 }

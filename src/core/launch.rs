@@ -63,9 +63,9 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     } else {
         None
     };
-    // The memory: [stack ... record] with a new bundle either on top (our
-    // stacks: no allocation) or at the start (caller memory, as the ABI has it).
-    let (stack, mut lo, mut hi) = match mem {
+    // The memory: [stack ... record], with a new bundle at the start of
+    // caller memory (as the ABI has it); `go()` bundles come from the pool.
+    let (stack, mut lo, hi) = match mem {
         Mem::Pooled => {
             let s = cx.stacks().get().ok_or(libc::ENOMEM)?;
             (Some(s), s.lo as usize, s.hi() as usize - STACK_RESERVED)
@@ -80,15 +80,10 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
         }
     };
     let mut at: *mut Bundle = core::ptr::null_mut();
-    if existing.is_none() {
-        if stack.is_some() {
-            hi = (hi - BUNDLE_SIZE) & !(align_of::<Bundle>() - 1);
-            at = hi as *mut Bundle;
-        } else {
-            let a = align_up(lo, align_of::<Bundle>());
-            at = a as *mut Bundle;
-            lo = a + BUNDLE_SIZE;
-        }
+    if existing.is_none() && stack.is_none() {
+        let a = align_up(lo, align_of::<Bundle>());
+        at = a as *mut Bundle;
+        lo = a + BUNDLE_SIZE;
     }
     let top = hi.saturating_sub(size_of::<Cr>()) & !(align_of::<Cr>() - 1);
     if top < lo || top - lo < MIN_STACK {
@@ -96,7 +91,7 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     }
     let (b, handle) = match existing {
         Some(b) => (b, 0),
-        None => match new_bundle(cx, at, stack) {
+        None => match new_bundle(cx, at) {
             Ok(bh) => bh,
             Err(e) => {
                 if let Some(s) = stack {
@@ -117,13 +112,10 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     Ok(Launched { handle, save_to: me, stack_top: top as *mut u8 })
 }
 
-/// A new bundle with a handle, at `at` (caller memory or the top of `stack`).
+/// A new bundle with a handle, at `at` (caller memory, or null for the pool).
 #[inline(always)]
-fn new_bundle(cx: &Ctx, at: *mut Bundle, stack: Option<Stack>) -> Result<(*mut Bundle, i32), i32> {
-    let b = bundle::create(at, stack.map(|s| s.lo))?;
+fn new_bundle(cx: &Ctx, at: *mut Bundle) -> Result<(*mut Bundle, i32), i32> {
+    let b = bundle::create(cx, at)?;
     // SAFETY: b is a fresh bundle; its vfs is its first field.
-    match handles::make_checked(cx, unsafe { &mut (*b).vfs }) {
-        Ok(h) => Ok((b, h)),
-        Err(e) => Err(e), // Nothing to undo: the memory is the caller's or the stack's.
-    }
+    handles::make_checked(cx, unsafe { &mut (*b).vfs }).map(|h| (b, h)).inspect_err(|_| bundle::discard(cx, b))
 }

@@ -192,14 +192,18 @@ fn yield_idle(cx: &Ctx) {
 }
 
 /// Ends the running coroutine: leaves its bundle and switches away for good.
-/// Its stack becomes the zombie, recycled by the next launch or finish (not
-/// on every switch: that would tax the hot path for a rare event).
+/// Its stack goes back to the cache, or, when the cache is full, becomes the
+/// zombie, unmapped by the next launch or finish (not on every switch: that
+/// would tax the hot path for a rare event).
 pub fn finish(cx: &Ctx) -> ! {
     let me = cx.me();
     release_zombie(cx);
     // SAFETY: me is the running coroutine, about to be abandoned.
     let stack = unsafe { (*me).stack };
-    if !bundle::leave(cx, me) {
+    bundle::leave(cx, me);
+    // Back to the cache at once; only a stack to unmap must wait until we
+    // are off it.
+    if !cx.stacks().put_cached(stack) {
         cx.zombie.set(stack);
     }
     let nx = next(cx);

@@ -139,15 +139,22 @@ impl StackPool {
 
     /// Returns an owned stack for reuse, or unmaps it if the cache is full.
     pub fn put(&mut self, s: Stack) {
-        if !s.owned {
-            return;
+        if s.owned && !self.put_cached(s) {
+            self.forget(s.lo);
+            unmap(s.lo, self.page);
         }
-        if self.free.len() < self.free.capacity().min(POOL_MAX) {
+    }
+
+    /// Caches an owned stack if there is room, without unmapping anything:
+    /// a finishing coroutine may hand back the stack it still runs on, as
+    /// nothing takes a stack before it switches away.
+    #[inline]
+    pub fn put_cached(&mut self, s: Stack) -> bool {
+        if s.owned && self.free.len() < self.free.capacity().min(POOL_MAX) {
             self.free.push(s.lo);
-            return;
+            return true;
         }
-        self.forget(s.lo);
-        unmap(s.lo, self.page);
+        false
     }
 
     /// Takes back valgrind's registration of a stack about to be unmapped.

@@ -35,7 +35,7 @@ pub unsafe extern "C" fn bundle_mem(mem: *mut c_void) -> c_int {
 
 fn make_bundle(mem: *mut Bundle) -> i32 {
     let cx = ctx::ctx();
-    let r = bundle::create(mem, None).and_then(|b| {
+    let r = bundle::create(cx, mem).and_then(|b| {
         // SAFETY: b is a fresh bundle; its vfs is its first field.
         handles::make(cx, unsafe { &mut (*b).vfs }).inspect_err(|_| bundle::discard(cx, b))
     });

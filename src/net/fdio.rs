@@ -53,15 +53,21 @@ pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
     Ok(fd)
 }
 
-/// Closes a socket the runtime may have waited on. As with the original,
-/// unsent data is dropped: a TCP connection closed this way (hclose, or a
-/// failed tcp_close) is reset, which its peer sees as ECONNRESET; an orderly
-/// close is what tcp_close's handshake, done before, is for.
+/// Closes a socket the runtime may have waited on: coroutines blocked on it,
+/// or woken and not yet run, fail with EBADF and touch nothing (see
+/// `fdwait::clean`). The kernel still delivers what was sent.
 pub fn close(cx: &Ctx, fd: i32) {
     fdwait::clean(cx, fd);
+    // SAFETY: the caller owns fd.
+    unsafe { libc::close(fd) };
+}
+
+/// Closes a TCP connection abruptly, as the original's hclose does: unsent
+/// data is dropped and the peer sees ECONNRESET. An orderly close is what
+/// tcp_close's handshake is for.
+pub fn reset(cx: &Ctx, fd: i32) {
     let abort = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: the caller owns fd; a valid option value. Failure (not a
-    // socket that lingers) changes nothing.
+    // SAFETY: the caller owns fd; a valid option value.
     unsafe {
         libc::setsockopt(
             fd,
@@ -69,9 +75,9 @@ pub fn close(cx: &Ctx, fd: i32) {
             libc::SO_LINGER,
             &abort as *const libc::linger as *const c_void,
             core::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-        libc::close(fd)
+        )
     };
+    close(cx, fd);
 }
 
 /// Connects `fd` to `sa`, waiting for the handshake within `deadline`.

@@ -271,11 +271,22 @@ pub fn done(s: *mut Stream) -> i32 {
     0
 }
 
-/// Closes at once: the fd goes, pending data may be lost.
+/// Closes at once: a TCP connection is reset (pending data is lost, as
+/// with the original's hclose); an IPC one just closed.
 pub fn close_now(cx: &Ctx, s: *mut Stream) {
+    // SAFETY: s is a live stream.
+    let reset = unsafe { (*s).kind } == TCP;
+    release(cx, s, reset);
+}
+
+fn release(cx: &Ctx, s: *mut Stream, reset: bool) {
     // SAFETY: s is a live stream nobody uses any more.
     unsafe {
-        fdio::close(cx, (*s).fd);
+        if reset {
+            fdio::reset(cx, (*s).fd);
+        } else {
+            fdio::close(cx, (*s).fd);
+        }
         if !(*s).mem {
             libc::free(s as *mut c_void);
         }
@@ -283,11 +294,14 @@ pub fn close_now(cx: &Ctx, s: *mut Stream) {
 }
 
 /// tcp_close/ipc_close on a connection: sends FIN, then reads (and drops)
-/// until the peer's FIN within `deadline`; the socket is closed in any case.
-/// Returns 0 or an errno.
+/// until the peer's FIN within `deadline`; the socket is closed in any case,
+/// every byte we sent still delivered when the handshake succeeded (reset
+/// when it failed, as hclose). Coroutines inside a call on the stream fail
+/// with EBADF first, as the handle is gone. Returns 0 or an errno.
 pub fn close_orderly(cx: &Ctx, s: *mut Stream, deadline: i64) -> i32 {
     // SAFETY: s is a live stream.
-    let flags = unsafe { (*s).flags };
+    let (flags, fd) = unsafe { ((*s).flags, (*s).fd) };
+    crate::core::fdwait::clean(cx, fd);
     let mut err = 0;
     if flags & (INERR | OUTERR) != 0 {
         err = libc::ECONNRESET;
@@ -301,6 +315,6 @@ pub fn close_orderly(cx: &Ctx, s: *mut Stream, deadline: i64) -> i32 {
             e => e,
         };
     }
-    close_now(cx, s);
+    release(cx, s, err != 0 && unsafe { (*s).kind } == TCP);
     err
 }
