@@ -1229,6 +1229,7 @@ struct iols {
 
 static void make_iols(struct worker *w, struct iols *l, uint8_t *buf, size_t len,
       int recv, int *bad) {
+    memset(l, 0, sizeof *l);
     int n = 1 + (int)rnd(&w->rng, 5);
     size_t at = 0;
     for(int i = 0; i < n; i++) {
@@ -1260,7 +1261,7 @@ static void make_iols(struct worker *w, struct iols *l, uint8_t *buf, size_t len
 
 /* A call that failed with EINVAL on a malformed list left it as it was. */
 static void check_iols(struct worker *w, struct iols *l, const char *call) {
-    if(memcmp(l->copy, l->it, sizeof l->it) != 0)
+    if(memcmp(l->copy, l->it, (size_t)l->n * sizeof l->it[0]) != 0)
         fail(w, "%s changed the iolist it was given", call);
 }
 
