@@ -162,6 +162,7 @@ static int ops_left, stop;
 static uint64_t seed;
 static int safe_mode, trace;
 static int maxlive = 56;       /* handles open at once */
+static uint32_t runid;
 static int peaklive;
 static long long total_calls;
 static int64_t last_now;
@@ -1091,13 +1092,17 @@ static void op_tcp_listen(struct worker *w) {
     addnum(w, rc, o);
 }
 
-/* The hello a client sends first: which obj it is. */
-static void hello_of(struct obj *o, uint8_t hello[8]) {
+/* The hello a client sends first: which obj it is, in which run (other
+   fuzzer processes run at the same time, and a connect to a port whose
+   listener is gone may reach one of theirs). */
+#define HELLO 12
+static void hello_of(struct obj *o, uint8_t hello[HELLO]) {
     memcpy(hello, "HI", 2);
     hello[2] = (uint8_t)o->id;
     hello[3] = (uint8_t)(o->id >> 8);
     uint32_t t = (uint32_t)o->tx_tag;
     memcpy(hello + 4, &t, 4);
+    memcpy(hello + 8, &runid, 4);
 }
 
 static void op_tcp_connect(struct worker *w) {
@@ -1125,10 +1130,10 @@ static void op_tcp_connect(struct worker *w) {
     init_end(o);
     o->client = 1;
     addnum(w, rc, o);
-    uint8_t hello[8];
+    uint8_t hello[HELLO];
     hello_of(o, hello);
-    o->tx_end = 8;
-    int hr = bsend(rc, hello, 8, -1);
+    o->tx_end = HELLO;
+    int hr = bsend(rc, hello, HELLO, -1);
     int he = errno;
     if(hr != 0) {
         /* A fresh loopback socket takes 8 bytes at once: only a reset
@@ -1136,7 +1141,7 @@ static void op_tcp_connect(struct worker *w) {
         check_err(w, "bsend(hello)", hr, he, L(ECONNRESET, EPIPE), -1);
         o->tx_state = D_ERR;
     }
-    o->tx_off = 8;
+    o->tx_off = HELLO;
 }
 
 static void op_tcp_accept(struct worker *w) {
@@ -1175,13 +1180,13 @@ static void op_tcp_accept(struct worker *w) {
     init_end(o);
     addnum(w, rc, o);
     /* Which client is it? Its hello says. */
-    uint8_t hello[8];
-    memset(hello, 0, 8);
+    uint8_t hello[HELLO];
+    memset(hello, 0, HELLO);
     o->rx_busy = 1;
     o->nblocked++;
     o->orphan = 1; /* no sends before the pairing */
     unsigned g1 = gen_of(rc);
-    int hr = brecv(rc, hello, 8, tnow(w) + 3000);
+    int hr = brecv(rc, hello, HELLO, tnow(w) + 3000);
     int he = errno;
     o->rx_busy = 0;
     o->nblocked--;
@@ -1194,11 +1199,18 @@ static void op_tcp_accept(struct worker *w) {
         return;
     }
     int cid = hello[2] | (hello[3] << 8);
-    uint32_t t;
+    uint32_t t, r;
     memcpy(&t, hello + 4, 4);
+    memcpy(&r, hello + 8, 4);
+    if(memcmp(hello, "HI", 2) == 0 && r != runid) {
+        /* Another fuzzer process's client: not ours to check. */
+        note(w, "foreign connection %d closed", rc);
+        do_close(w, rc, o, 0);
+        return;
+    }
     if(memcmp(hello, "HI", 2) != 0 || cid >= nobjs || objs[cid].type != T_TCP ||
           !objs[cid].client || (uint32_t)objs[cid].tx_tag != t)
-        fail(w, "tcp_accept: the first 8 bytes are no client's hello");
+        fail(w, "tcp_accept: the first bytes are no client hello");
     struct obj *c = &objs[cid];
     if(c->peer >= 0) fail(w, "tcp_accept: client obj %d accepted twice", cid);
     if(wantaddr && ipaddr_port(&peer) == 0) fail(w, "tcp_accept: peer port 0");
@@ -1206,7 +1218,7 @@ static void op_tcp_accept(struct worker *w) {
     o->peer = c->id;
     o->orphan = 0;
     o->rx_tag = c->tx_tag;
-    o->rx_off = 8;
+    o->rx_off = HELLO;
     c->rx_tag = o->tx_tag;
     c->client = 0;
 }
@@ -1434,13 +1446,13 @@ static void op_brecv(struct worker *w) {
 
 /* UDP datagrams: header, then bytes of the sender's stream. */
 struct dgram {
-    uint32_t magic, dst, src, seq, len, port;
+    uint32_t magic, dst, src, seq, len, port, run;
 };
 #define DMAGIC 0x55445031u
 
 static void make_dgram(struct obj *from, int dst, uint8_t *p, size_t len) {
     struct dgram d = {DMAGIC, (uint32_t)dst, (uint32_t)from->id,
-        from->udp_seq++, (uint32_t)len, (uint32_t)from->port};
+        from->udp_seq++, (uint32_t)len, (uint32_t)from->port, runid};
     size_t hl = len < sizeof d ? len : sizeof d;
     memcpy(p, &d, hl);
     if(len > sizeof d) gen(from->tx_tag ^ d.seq, 0, p + sizeof d, len - sizeof d);
@@ -1452,6 +1464,9 @@ static void check_dgram(struct worker *w, struct obj *at, const uint8_t *p,
     if(n < sizeof d) return; /* too short to say (our short datagrams) */
     memcpy(&d, p, sizeof d);
     if(d.magic != DMAGIC) fail(w, "%s on obj %d: a datagram nobody sent", call, at->id);
+    /* Sent to a port of ours by another fuzzer process (to a socket of
+       its own that is gone): not ours to check. */
+    if(d.run != runid) return;
     if(d.len != n) fail(w, "%s: datagram of %u bytes arrived as %zu", call, d.len, n);
     if(d.src >= (uint32_t)nobjs || objs[d.src].type != T_UDP)
         fail(w, "%s: datagram from unknown obj %u", call, d.src);
@@ -1734,6 +1749,7 @@ int main(int argc, char **argv) {
         nops = 2000;
     }
     if(i < argc) nops = atoi(argv[i++]);
+    runid = (uint32_t)mix64(seed ^ ((uint64_t)getpid() << 32) ^ (uint64_t)now());
     signal(SIGALRM, on_alarm);
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)timeout);
