@@ -68,7 +68,7 @@ example: lib
 # ours, and no false alarms on coroutine stacks (which we register with it).
 # Left out: tests of fd limits (valgrind keeps descriptors of its own), the
 # 100 000-coroutine one (too slow there) and the stack overflow one.
-VG_TESTS := bundle bundlewait_cancel bsock cancel chan closebusy mutualclose tcpclose choose example fd fdreuse fidelity go handle \
+VG_TESTS := bundle bundlewait_cancel bsock connect_reset cancel chan closebusy mutualclose tcpclose choose example fd fdreuse fidelity go handle \
 	iol numbering signals sockfidelity tcp threads time udp
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 

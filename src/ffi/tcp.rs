@@ -77,7 +77,11 @@ fn connect(addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
     if addr.is_null() {
         return errno::fail(libc::EINVAL);
     }
-    super::ret(blocking_ctx().and_then(|cx| tcp::connect(cx, addr, mem, deadline)))
+    // A connection the peer ended (FIN, then a reset) before we looked at
+    // it leaves EPIPE as the socket's error: that is a reset connection to
+    // the caller (EPIPE is not among tcp_connect's errors).
+    let r = blocking_ctx().and_then(|cx| tcp::connect(cx, addr, mem, deadline));
+    super::ret(r.map_err(|e| if e == libc::EPIPE { libc::ECONNRESET } else { e }))
 }
 
 /// Connects to `addr`.
