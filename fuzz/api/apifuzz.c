@@ -764,11 +764,8 @@ static void op_hdone(struct worker *w) {
         o->hdone_called = 1;
         return;
     }
-    /* A stream end. */
-    if(o->tx_busy) {
-        /* A send in progress on the same end (allowed: it ends the stream
-           for later sends). */
-    }
+    /* A stream end (a send may be in progress on it: hdone ends the
+       stream for the sends after it). */
     if(o->tx_state == D_DONE) { check_exact(w, "hdone", rc, e, EPIPE); ok(); return; }
     if(o->tx_state == D_ERR) { check_exact(w, "hdone", rc, e, ECONNRESET); ok(); return; }
     if(rc == 0) { ok(); o->tx_state = D_DONE; return; }
@@ -1287,7 +1284,9 @@ static void op_bsend(struct worker *w) {
     (void)g0;
     (void)seq0;
     struct obj *o = objof(h);
-    if(cls == C_LIVE && (o->tx_busy || o->orphan || (o->client && o->peer < 0 && 0)))
+    /* One sender per end (bytes of two sends could interleave); none on
+       an accepted end before its hello said whose it is. */
+    if(cls == C_LIVE && (o->tx_busy || o->orphan))
         return;
     size_t len = pick_len(w);
     int64_t dl = pick_deadline(w);
