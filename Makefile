@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz fuzz-check fuzz-api clean
 
 all: lib
 
@@ -36,7 +36,8 @@ lib:
 check: lib lib-fallback
 	$(CARGO) test --release
 	@rm -f $(BUILD)/ctest/*.ok $(FB)/ctest/*.ok $(BUILD)/ctest/*.vg
-	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback ctest-valgrind
+	@rm -f $(BUILD)/fuzz/check.ok
+	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback ctest-valgrind fuzz-check
 
 lib-fallback:
 	$(CARGO) build --release --features arch-fallback --target-dir target/fallback
@@ -82,7 +83,7 @@ example: lib
 # one measuring VmSize over 3 000 threads (valgrind's own address space) and
 # the one reading go_mem memory after its coroutine ended (valgrind keeps a
 # registered stack's memory below its last stack pointer unaddressable).
-VG_TESTS := bundle bsock cancel chan closebusy mutualclose tcpclose choose crlf example fd fdreuse fidelity go handle http \
+VG_TESTS := bundle bundlewait_cancel bsock connect_reset cancel chan closebusy mutualclose tcpclose choose crlf example fd fdreuse fidelity go handle http \
 	idle iol numbering pfx prefork signals sockfidelity tcp threads time tls udp ws
 VG_OK := $(patsubst %,$(BUILD)/ctest/%.vg,$(VG_TESTS))
 
@@ -119,6 +120,38 @@ $(BUILD)/ctest/%.vg: $(BUILD)/ctest/% ctest/valgrind.supp | $(BUILD)/valgrind.ok
 	@DILL_CTEST_VALGRIND=1 timeout 300 valgrind -q --error-exitcode=99 --suppressions=ctest/valgrind.supp $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass (valgrind): $*"
+
+# The random-API fuzzer (fuzz/api/apifuzz.c; not under ctest/, whose
+# programs all run as tests). `make check` runs a fixed set of seeds;
+# `make fuzz-api` runs SEEDS seeds, then VG_SEEDS of them under valgrind.
+# FUZZ_FLAGS=-s avoids closing sockets and channels other coroutines are
+# blocked on and cycles of coroutine closes; by default it does everything.
+APIFUZZ := $(BUILD)/fuzz/apifuzz
+FUZZ_FLAGS ?=
+SEEDS ?= 10000
+VG_SEEDS ?= 1000
+FIRST_SEED ?= 1
+FUZZ_JOBS ?= 2
+VALGRIND := valgrind -q --error-exitcode=99
+
+$(APIFUZZ): fuzz/api/apifuzz.c include/libdill.h $(BUILD)/$(REAL)
+	@mkdir -p $(dir $@)
+	@$(CC) $(CTEST_CFLAGS) -o $@ $< $(CTEST_LIBS)
+
+fuzz-check: $(BUILD)/fuzz/check.ok
+
+$(BUILD)/fuzz/check.ok: $(APIFUZZ) | $(BUILD)/valgrind.ok
+	@FUZZ_FLAGS= fuzz/api/run.sh $(APIFUZZ) 1 30 2 $(BUILD)/fuzz/check-logs >/dev/null || { fuzz/api/summary.sh $(BUILD)/fuzz/check-logs; echo "FAIL: apifuzz (logs in $(BUILD)/fuzz/check-logs)"; exit 1; }
+	@FUZZ_FLAGS="-t 300" fuzz/api/run.sh $(APIFUZZ) 31 5 2 $(BUILD)/fuzz/check-logs-vg $(VALGRIND) >/dev/null || { fuzz/api/summary.sh $(BUILD)/fuzz/check-logs-vg; echo "FAIL (valgrind): apifuzz (logs in $(BUILD)/fuzz/check-logs-vg)"; exit 1; }
+	@touch $@
+	@echo "pass: apifuzz, seeds 1-30 and 31-35 under valgrind"
+
+fuzz-api: lib $(APIFUZZ) | $(BUILD)/valgrind.ok
+	@st=0; \
+	FUZZ_FLAGS="$(FUZZ_FLAGS)" fuzz/api/run.sh $(APIFUZZ) $(FIRST_SEED) $(SEEDS) $(FUZZ_JOBS) $(BUILD)/fuzz/logs || st=1; \
+	FUZZ_FLAGS="$(FUZZ_FLAGS) -t 300" fuzz/api/run.sh $(APIFUZZ) $(FIRST_SEED) $(VG_SEEDS) $(FUZZ_JOBS) $(BUILD)/fuzz/logs-vg $(VALGRIND) || st=1; \
+	fuzz/api/summary.sh $(BUILD)/fuzz/logs; fuzz/api/summary.sh $(BUILD)/fuzz/logs-vg; \
+	exit $$st
 
 ctest-fallback: $(FB_OK)
 	@echo "ctest-fallback: $(words $(FB_OK)) C tests passed (sigsetjmp context switch)"

@@ -318,6 +318,11 @@ pub fn wait_empty(cx: &Ctx, h: i32, b: *mut Bundle, deadline: i64) -> i32 {
                     if cx.handles().get(h) != Some(b as *mut hvfs) {
                         return libc::EBADF; // Closed while we waited.
                     }
+                    // Canceled after a member's leaving woke us: the wait
+                    // would not see it.
+                    if !(*me).can_block() {
+                        return libc::ECANCELED;
+                    }
                 }
             }
         }

@@ -101,7 +101,14 @@ pub fn connect(cx: &Ctx, fd: i32, sa: *const libc::sockaddr, len: u32, deadline:
     if rc != 0 {
         return Err(errno::get());
     }
-    if err != 0 { Err(err) } else { Ok(()) }
+    match err {
+        0 => Ok(()),
+        // The peer ended the connection (FIN, then a reset) before we
+        // looked at it: to the caller that is a reset connection (EPIPE is
+        // not among the connect calls' errors).
+        libc::EPIPE => Err(libc::ECONNRESET),
+        e => Err(e),
+    }
 }
 
 /// What to do after accept(2) failed with `e`.
