@@ -209,6 +209,7 @@ $(BUILD)/openssl.ok:
 export DILL_TEST_CERTS := $(CERTS)
 $(BUILD)/ctest/tls.ok $(FB)/ctest/tls.ok $(BUILD)/ctest/tls.vg: $(CERTS)/stamp
 $(BUILD)/ctest/tlspeers.ok $(FB)/ctest/tlspeers.ok: $(CERTS)/stamp $(BUILD)/python3.ok
+$(BUILD)/ctest/peers.ok $(FB)/ctest/peers.ok: | $(BUILD)/python3.ok
 
 # python3 (its ssl module) for the TLS real-peer test.
 $(BUILD)/python3.ok:

@@ -3,13 +3,11 @@
    python as client and as server, UDP in both directions. Each side sends
    a few KB in a pattern both know, checks what it got, and the stream
    connections end with the full closing handshake (tcp_close/ipc_close
-   against python's shutdown/close). Skipped when python3 is missing. */
+   against python's shutdown/close). python3 must be there (the Makefile
+   installs it). */
 #include <libdill.h>
-#include <spawn.h>
 
-#include "sockutil.h"
-
-extern char **environ;
+#include "pypeer.h"
 
 /* ------------------------------------------------------------------------ */
 /* The python side.                                                         */
@@ -104,73 +102,13 @@ static const char py_udp_echo[] =
     "        sys.exit('python: bad UDP datagram %d' % k)\n"
     "    s.sendto(d[::-1], a)\n";
 
-struct py {
-    pid_t pid;
-    int out;      /* read end of its stdout */
-};
-
-/* Starts python3 -c <common + script> arg. Returns 0, or -1 if there is
-   no python3. */
-static int py_start(struct py *p, const char *script, const char *arg) {
+/* Runs python3 -c <common + script> arg (see pypeer.h). */
+static void py_run(struct py *p, const char *script, const char *arg) {
     static char code[8192];
     CHECK(strlen(py_common) + strlen(script) < sizeof(code));
     strcpy(code, py_common);
     strcat(code, script);
-    int pipefd[2];
-    CHECK_OK(pipe(pipefd));
-    posix_spawn_file_actions_t fa;
-    CHECK_OK(posix_spawn_file_actions_init(&fa));
-    CHECK_OK(posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1));
-    CHECK_OK(posix_spawn_file_actions_addclose(&fa, pipefd[0]));
-    char *argv[] = {"python3", "-c", code, (char*)arg, NULL};
-    int rc = posix_spawnp(&p->pid, "python3", &fa, NULL, argv, environ);
-    CHECK_OK(posix_spawn_file_actions_destroy(&fa));
-    CHECK_OK(close(pipefd[1]));
-    if(rc != 0) {
-        CHECK_OK(close(pipefd[0]));
-        errno = rc;
-        return -1;
-    }
-    p->out = pipefd[0];
-    return 0;
-}
-
-/* The first line python prints (a port number, or 0 for "ready"). */
-static int py_line(struct py *p) {
-    char line[32];
-    size_t n = 0;
-    while(n < sizeof(line) - 1) {
-        CHECK_OK(fdin(p->out, now() + 10000));
-        ssize_t k = read(p->out, line + n, 1);
-        CHECK(k == 1);
-        if(line[n] == '\n') break;
-        n++;
-    }
-    line[n] = 0;
-    return atoi(line);
-}
-
-/* Waits for python to exit (while libdill keeps running); it must have
-   succeeded. */
-static void py_finish(struct py *p) {
-    int status = 0;
-    int64_t deadline = now() + 10000;
-    while(1) {
-        pid_t r = waitpid(p->pid, &status, WNOHANG);
-        CHECK(r >= 0);
-        if(r == p->pid) break;
-        if(now() > deadline) {
-            kill(p->pid, SIGKILL);
-            CHECK(!"python peer did not finish");
-        }
-        CHECK_OK(msleep(now() + 5));
-    }
-    fdclean(p->out);
-    CHECK_OK(close(p->out));
-    if(!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "python peer failed (status 0x%x)\n", status);
-        abort();
-    }
+    py_start(p, code, arg);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -243,7 +181,7 @@ static void tcp_python_client(void) {
     char port[16];
     snprintf(port, sizeof(port), "%d", ipaddr_port(&a));
     struct py p;
-    CHECK_OK(py_start(&p, py_tcp_client, port));
+    py_run(&p, py_tcp_client, port);
     struct ipaddr from;
     int s = tcp_accept(ls, &from, now() + 10000);
     CHECK(s >= 0);
@@ -257,7 +195,7 @@ static void tcp_python_client(void) {
 
 static void tcp_python_server(void) {
     struct py p;
-    CHECK_OK(py_start(&p, py_tcp_server, NULL));
+    py_run(&p, py_tcp_server, NULL);
     int port = py_line(&p);
     CHECK(port > 0);
     struct ipaddr a;
@@ -275,7 +213,7 @@ static void ipc_python_client(const char *dir) {
     int ls = ipc_listen(path, 10);
     CHECK(ls >= 0);
     struct py p;
-    CHECK_OK(py_start(&p, py_ipc_client, path));
+    py_run(&p, py_ipc_client, path);
     int s = ipc_accept(ls, now() + 10000);
     CHECK(s >= 0);
     serve(s, ipc_close);
@@ -288,7 +226,7 @@ static void ipc_python_server(const char *dir) {
     char path[200];
     scratch_path(path, sizeof(path), dir, "to-python");
     struct py p;
-    CHECK_OK(py_start(&p, py_ipc_server, path));
+    py_run(&p, py_ipc_server, path);
     CHECK(py_line(&p) == 0);
     int s = ipc_connect(path, now() + 10000);
     CHECK(s >= 0);
@@ -305,7 +243,7 @@ static void udp_python_sends(void) {
     char port[16];
     snprintf(port, sizeof(port), "%d", ipaddr_port(&local));
     struct py p;
-    CHECK_OK(py_start(&p, py_udp_sender, port));
+    py_run(&p, py_udp_sender, port);
     static uint8_t rev[70000];
     for(int k = 0; k < 5; k++) {
         struct ipaddr from;
@@ -322,7 +260,7 @@ static void udp_python_sends(void) {
 
 static void udp_python_echoes(void) {
     struct py p;
-    CHECK_OK(py_start(&p, py_udp_echo, NULL));
+    py_run(&p, py_udp_echo, NULL);
     int port = py_line(&p);
     CHECK(port > 0);
     struct ipaddr local, remote;
@@ -353,12 +291,6 @@ static void udp_python_echoes(void) {
 
 int main(void) {
     WATCHDOG(60);
-    struct py probe;
-    if(py_start(&probe, "", NULL) != 0) {
-        printf("python3 not found: real-peer tests skipped\n");
-        return 0;
-    }
-    py_finish(&probe);
     char dir[64];
     scratch_dir(dir);
     tcp_python_client();
