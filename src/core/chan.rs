@@ -148,10 +148,7 @@ unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
 
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> i32 {
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match done(cx, vfs as *mut Half) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(done(cx, vfs as *mut Half))
 }
 
 /// The half behind `vfs`, if it is one of our channels.

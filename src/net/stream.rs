@@ -76,10 +76,7 @@ unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
 }
 
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, _deadline: i64) -> c_int {
-    match done(vfs as *mut Stream) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(done(vfs as *mut Stream))
 }
 
 /// The Stream of a `bsock_vfs` handed out by `hquery`.
@@ -89,18 +86,12 @@ fn from_bvfs(b: *mut bsock_vfs) -> *mut Stream {
 
 unsafe extern "C" fn bvfs_send(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match send(cx, from_bvfs(b), first, last, deadline) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(send(cx, from_bvfs(b), first, last, deadline))
 }
 
 unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match recv(cx, from_bvfs(b), first, last, deadline) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(recv(cx, from_bvfs(b), first, last, deadline))
 }
 
 fn from_pvfs(p: *mut BPeek) -> *mut Stream {

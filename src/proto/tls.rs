@@ -108,10 +108,7 @@ unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
 unsafe extern "C" fn vfs_done(vfs: *mut hvfs, deadline: i64) -> c_int {
     // An object of this thread exists: so does its context.
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match done(cx, vfs as *mut Tls, deadline) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(done(cx, vfs as *mut Tls, deadline))
 }
 
 fn from_bvfs(b: *mut bsock_vfs) -> *mut Tls {
@@ -121,19 +118,13 @@ fn from_bvfs(b: *mut bsock_vfs) -> *mut Tls {
 unsafe extern "C" fn bvfs_send(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     // An object of this thread exists: so does its context.
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match send(cx, from_bvfs(b), first, last, deadline) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(send(cx, from_bvfs(b), first, last, deadline))
 }
 
 unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     // An object of this thread exists: so does its context.
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
-    match recv(cx, from_bvfs(b), first, last, deadline) {
-        0 => 0,
-        e => errno::fail(e),
-    }
+    crate::ffi::status(recv(cx, from_bvfs(b), first, last, deadline))
 }
 
 /// Frees the object: the socket below first (see the module doc), then the
