@@ -10,6 +10,13 @@
 //! blocking; if it was seen not ready, the next edge is sure to come and the
 //! wait costs no syscall.
 //!
+//! Reads and writes on streams save the EAGAIN call as well: a short read
+//! proves the kernel's receive queue empty (a short write, the send buffer
+//! full), so `drained` marks the direction not ready, and `may_be_ready`
+//! tells the next call to wait for the edge that must come before there is
+//! more. Where the proof fails (the peer's FIN, an error or urgent data
+//! seen: NO_PROOF) the fd goes back to reading until EAGAIN.
+//!
 //! After fork() the child's poller would be the parent's epoll instance:
 //! the child's fdclean would unregister the parent's descriptors, and each
 //! would collect the other's events. So the child drops it (closing its copy
@@ -18,7 +25,7 @@
 
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT};
 use crate::core::ctx::Ctx;
-use crate::core::poller::{Backend, Poller, READABLE, WRITABLE};
+use crate::core::poller::{Backend, Poller, NO_PROOF, READABLE, WRITABLE};
 use crate::core::sched;
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -41,7 +48,7 @@ struct FdEntry {
     gen: u32,
     registered: bool,
     /// Directions that may be ready (READABLE | WRITABLE bits): an edge came,
-    /// or nothing is known yet.
+    /// or nothing is known yet; NO_PROOF once short reads prove nothing.
     may_ready: u8,
     waiters: [*mut Cr; 2],
 }
@@ -165,6 +172,32 @@ impl FdTable {
     }
 }
 
+/// May a read (IN) or write (OUT) on `fd` make progress? False only when a
+/// short one proved it could not and no edge came since: the caller then
+/// waits (`wait_after_eagain`) instead of asking for an EAGAIN. True too
+/// when another coroutine already waits in that direction.
+#[inline]
+pub fn may_be_ready(cx: &Ctx, fd: i32, dir: u8) -> bool {
+    match cx.fds().entries.get(fd as usize) {
+        // With another coroutine already waiting there, the call goes to the
+        // kernel as it did before the proof existed: waiting would be EBUSY.
+        Some(e) => !e.registered || e.may_ready & bit(dir) != 0 || !e.waiters[dir as usize].is_null(),
+        None => true,
+    }
+}
+
+/// A read on stream `fd` returned less than asked (IN), or a write wrote
+/// less than given (OUT): the kernel had no more data (room). Only an fd
+/// already watched is marked: its next edge is sure to be reported.
+#[inline]
+pub fn drained(cx: &Ctx, fd: i32, dir: u8) {
+    if let Some(e) = cx.fds().entries.get_mut(fd as usize) {
+        if e.registered && e.may_ready & NO_PROOF == 0 {
+            e.may_ready &= !bit(dir);
+        }
+    }
+}
+
 /// In a forked child: leaves the parent's poller to it and registers the
 /// fds that copied coroutines wait on with a new one of our own.
 #[cold]
@@ -236,6 +269,9 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
     // poller that we have not collected yet.
     if e.may_ready & bit(dir) != 0 || deadline == 0 {
         if ready_now(fd, dir) {
+            // Seen ready: the caller's next read or write must not wait
+            // for an edge the poller may have queued already.
+            e.may_ready |= bit(dir);
             return 0;
         }
         e.may_ready &= !bit(dir);
@@ -260,8 +296,14 @@ fn wait_(cx: &Ctx, fd: i32, dir: u8, deadline: i64, not_ready: bool) -> i32 {
     // Cleaned after our wake-up, before we ran (the object owning the fd
     // closed by another coroutine, the number maybe reused already): the
     // caller must not touch the fd or its object.
-    if cx.fds().entries.get(fd as usize).map(|e| e.gen) != Some(gen) {
+    let Some(e) = cx.fds().entries.get_mut(fd as usize).filter(|e| e.gen == gen) else {
         return libc::EBADF;
+    };
+    // Timed out or canceled: readiness is unknown again, and the next call
+    // asks the kernel first, as the original would (no yield where it has
+    // none).
+    if r != 0 {
+        e.may_ready |= bit(dir);
     }
     r
 }
@@ -314,6 +356,7 @@ pub fn poll(cx: &Ctx, timeout_ms: i32) {
         if !e.registered || e.gen != (tok >> 32) as u32 {
             return; // A stale event of a cleaned descriptor.
         }
+        e.may_ready |= bits & NO_PROOF;
         for dir in [IN, OUT] {
             if bits & bit(dir) == 0 {
                 continue;

@@ -153,7 +153,8 @@ pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::sockle
 }
 
 /// Sends the whole list (already checked). One sendmsg per 64 pieces when
-/// the socket keeps up.
+/// the socket keeps up; a short one means the send buffer is full, so the
+/// next is made after the edge that says there is room (no EAGAIN call).
 pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), i32> {
     let mut cur = Cursor::new(first);
     let mut iov = IoVecs::new();
@@ -162,12 +163,21 @@ pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), 
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);
         }
-        cur.iovecs(&mut iov, false);
+        if deadline != 0 && !fdwait::may_be_ready(cx, fd, OUT) {
+            match fdwait::wait_after_eagain(cx, fd, OUT, deadline) {
+                0 => {}
+                e => return Err(e),
+            }
+        }
+        let bytes = cur.iovecs(&mut iov, false);
         let hdr = iov.msghdr();
         // SAFETY: hdr describes the caller's buffers.
         let sz = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
         if sz >= 0 {
             cur.advance(sz as usize);
+            if (sz as usize) < bytes {
+                fdwait::drained(cx, fd, OUT);
+            }
             waited = false;
             continue;
         }
@@ -182,14 +192,55 @@ pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), 
     Ok(())
 }
 
-/// One recv into `buf`: Ok(n > 0), Err(EPIPE) at end of stream, Err(EAGAIN).
-pub(crate) fn recv_once(fd: i32, buf: *mut u8, len: usize) -> Result<usize, i32> {
-    // SAFETY: buf has len writable bytes.
-    let sz = unsafe { libc::recv(fd, buf as *mut c_void, len, 0) };
+/// One recvmsg into `iov`: Ok(n > 0), Err(EPIPE) at end of stream,
+/// Err(EAGAIN). A read shorter than asked drained the receive queue (see
+/// fdwait) unless ancillary data cut it short: file descriptors or
+/// credentials a peer attached end a read early on a UNIX socket, and are
+/// dropped here (MSG_CTRUNC), as before.
+fn recv_iov(cx: &Ctx, fd: i32, hdr: &mut libc::msghdr, asked: usize) -> Result<usize, i32> {
+    // SAFETY: hdr describes writable buffers of `asked` bytes.
+    let sz = unsafe { libc::recvmsg(fd, hdr, 0) };
     match sz {
         0 => Err(libc::EPIPE),
-        n if n > 0 => Ok(n as usize),
+        n if n > 0 => {
+            if (n as usize) < asked && hdr.msg_flags & libc::MSG_CTRUNC == 0 {
+                fdwait::drained(cx, fd, IN);
+            }
+            Ok(n as usize)
+        }
         _ => Err(io_err()),
+    }
+}
+
+/// Why `read_some` got nothing.
+pub enum ReadFailure {
+    /// The stream failed: EPIPE at its end, ECONNRESET...
+    Stream(i32),
+    /// The wait did (ETIMEDOUT, ECANCELED, or EBADF when the fd was cleaned
+    /// meanwhile: then the caller must touch nothing); the stream is as it was.
+    Wait(i32),
+}
+
+/// One read of up to `len` bytes into `buf`, waiting within `deadline`
+/// while there is nothing: what a receive buffer is refilled with.
+pub fn read_some(cx: &Ctx, fd: i32, buf: *mut u8, len: usize, deadline: i64) -> Result<usize, ReadFailure> {
+    let mut v = libc::iovec { iov_base: buf as *mut c_void, iov_len: len };
+    loop {
+        if deadline == 0 || fdwait::may_be_ready(cx, fd, IN) {
+            // SAFETY: an all-zero msghdr is valid; it gets one iovec.
+            let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+            hdr.msg_iov = &mut v;
+            hdr.msg_iovlen = 1;
+            match recv_iov(cx, fd, &mut hdr, len) {
+                Ok(n) => return Ok(n),
+                Err(libc::EAGAIN) => {}
+                Err(e) => return Err(ReadFailure::Stream(e)),
+            }
+        }
+        match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
+            0 => {}
+            e => return Err(ReadFailure::Wait(e)),
+        }
     }
 }
 
@@ -230,21 +281,25 @@ pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);
         }
+        // Nothing there at the last read and no edge since: wait for one.
+        if deadline != 0 && !fdwait::may_be_ready(cx, fd, IN) {
+            match fdwait::wait_after_eagain(cx, fd, IN, deadline) {
+                0 => {}
+                e => return Err(e),
+            }
+        }
         // Large contiguous requests skip the buffer copy.
         let bytes = if drop_all { 0 } else { cur.iovecs(&mut iov, true) };
         let got = if !iov.is_empty() && bytes >= rx.data.len() {
             let mut hdr = iov.msghdr();
-            // SAFETY: hdr describes the caller's buffers.
-            match unsafe { libc::recvmsg(fd, &mut hdr, 0) } {
-                0 => Err(libc::EPIPE),
-                sz if sz > 0 => {
-                    cur.advance(sz as usize);
-                    Ok(())
-                }
-                _ => Err(io_err()),
-            }
+            recv_iov(cx, fd, &mut hdr, bytes).map(|sz| cur.advance(sz))
         } else {
-            recv_once(fd, rx.data.as_mut_ptr(), rx.data.len()).map(|k| {
+            let mut v = libc::iovec { iov_base: rx.data.as_mut_ptr() as *mut c_void, iov_len: rx.data.len() };
+            // SAFETY: an all-zero msghdr is valid; it gets one iovec.
+            let mut hdr: libc::msghdr = unsafe { core::mem::zeroed() };
+            hdr.msg_iov = &mut v;
+            hdr.msg_iovlen = 1;
+            recv_iov(cx, fd, &mut hdr, rx.data.len()).map(|k| {
                 *rx.pos = 0;
                 *rx.len = k as u32;
             })

@@ -126,24 +126,22 @@ pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize
         return Err(libc::ECONNRESET);
     }
     let fd = st.fd;
-    loop {
-        // SAFETY: after a wait, s is still ours: a close would have cleaned
-        // the fd and the wait returned EBADF.
-        let st = unsafe { &mut *s };
-        match fdio::recv_once(fd, st.rx.as_mut_ptr(), RX) {
-            Ok(k) => {
-                st.rx_pos = 0;
-                st.rx_len = k as u32;
-                return Ok((st.rx.as_ptr(), k));
-            }
-            Err(libc::EAGAIN) => match crate::core::fdwait::wait_after_eagain(cx, fd, crate::core::fdwait::IN, deadline) {
-                0 => {}
-                e => return Err(e), // EBADF: closed under us, touch nothing.
-            },
-            Err(e) => {
-                st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
-                return Err(e);
-            }
+    match fdio::read_some(cx, fd, st.rx.as_mut_ptr(), RX, deadline) {
+        Ok(k) => {
+            // SAFETY: after a wait, s is still ours: a close would have
+            // cleaned the fd and the wait returned EBADF.
+            let st = unsafe { &mut *s };
+            st.rx_pos = 0;
+            st.rx_len = k as u32;
+            Ok((st.rx.as_ptr(), k))
+        }
+        // EBADF: closed under us, touch nothing.
+        Err(fdio::ReadFailure::Wait(e)) => Err(e),
+        Err(fdio::ReadFailure::Stream(e)) => {
+            // SAFETY: no wait failed, so the stream is alive (as above).
+            let st = unsafe { &mut *s };
+            st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
+            Err(e)
         }
     }
 }

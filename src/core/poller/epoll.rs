@@ -1,6 +1,6 @@
 //! The epoll backend.
 
-use super::{Poller, BATCH, READABLE, WRITABLE};
+use super::{Poller, BATCH, NO_PROOF, READABLE, WRITABLE};
 
 pub struct Epoll {
     fd: i32,
@@ -19,7 +19,7 @@ impl Poller for Epoll {
 
     fn add(&mut self, fd: i32, token: u64) -> Result<(), i32> {
         let mut ev = libc::epoll_event {
-            events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+            events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET) as u32,
             u64: token,
         };
         // SAFETY: ev is a valid event for the duration of the call.
@@ -57,6 +57,11 @@ impl Poller for Epoll {
             }
             if e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
                 bits |= WRITABLE;
+            }
+            // Urgent data alone wakes no fdin waiter (it does not make a
+            // socket readable, and the original does not watch for it).
+            if e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) != 0 {
+                bits |= NO_PROOF;
             }
             f(ev.u64, bits);
         }

@@ -16,6 +16,11 @@ pub const BATCH: usize = 128;
 
 pub const READABLE: u8 = 1;
 pub const WRITABLE: u8 = 2;
+/// The fd reported a condition after which a short read no longer proves
+/// the receive queue empty: the peer's FIN or an error (EOF or the error is
+/// there to read, and no edge will announce it again), or urgent data (a
+/// read stops short at the urgent mark).
+pub const NO_PROOF: u8 = 4;
 
 /// What a poller backend provides.
 pub trait Poller: Sized {
@@ -27,6 +32,6 @@ pub trait Poller: Sized {
     /// Stops watching `fd` (it may already be closed).
     fn remove(&mut self, fd: i32);
     /// Waits up to `timeout_ms` (-1 forever) and calls `f(token, bits)` for
-    /// each event, bits being READABLE | WRITABLE.
+    /// each event, bits being READABLE | WRITABLE | NO_PROOF.
     fn wait(&mut self, timeout_ms: i32, f: &mut dyn FnMut(u64, u8));
 }
