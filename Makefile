@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz fuzz-check fuzz-api clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench bench-http interop fuzz fuzz-check fuzz-api clean
 
 all: lib
 
@@ -244,6 +244,11 @@ install: lib
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
 bench: lib $(CERTS)/stamp
 	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+
+# An HTTP server under wrk, side by side: make bench-http OTHER=label=libdir:incdir
+# (LEAK=label for the original 2.6: see bench/wrk.sh).
+bench-http: lib
+	LEAK="$(LEAK)" bench/wrk.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
 
 # Fuzzing of the protocol layer (not part of check): every target of
 # fuzz/fuzz_targets/ for FUZZ_RUNS executions, on the nightly toolchain,

@@ -14,10 +14,11 @@
 #
 # For every library each program in this directory is built with
 #   cc -O2 -I$INCDIR -L$LIBDIR -ldill -Wl,-rpath,$LIBDIR
-# and two figures are reported per benchmark (a program that does not
+# and three figures are reported per benchmark (a program that does not
 # build against a library, e.g. one without sockets, is reported as n/a):
 #   instr/op  (Ir(3N) - Ir(N)) / 2N, Ir counted by valgrind --tool=callgrind
 #             (start-up and tear-down cancel out in the difference)
+#   sys/op    (S(3N) - S(N)) / 2N, S the syscalls counted by strace -c -f
 #   ns/op     best wall time per op of $REPEAT plain runs with a larger N
 # Throughput benchmarks also get MB/s (from the best ns/op) below the table.
 # The socket benchmarks use 127.0.0.1 and UNIX socket pairs only; the one
@@ -31,6 +32,7 @@
 #   SCALE=1      multiplier (may be fractional) for the wall-clock counts
 #   NO_IR=1      skip the callgrind measurements
 #   NO_WALL=1    skip the wall-clock measurements
+#   NO_SYS=1     skip the syscall counts (also skipped without strace)
 #   ONLY="a b"   run only these benchmarks (names in the first column below)
 
 set -eu
@@ -44,6 +46,7 @@ PIN=${PIN:-}
 SCALE=${SCALE:-1}
 NO_IR=${NO_IR:-}
 NO_WALL=${NO_WALL:-}
+NO_SYS=${NO_SYS:-}
 ONLY=${ONLY:-}
 
 # name | program | extra argument | N for callgrind ("-": none) |
@@ -87,6 +90,11 @@ fi
 if [ -z "$NO_IR" ] && ! command -v valgrind >/dev/null 2>&1; then
     echo "run.sh: valgrind not found, skipping instr/op" >&2
     NO_IR=1
+fi
+
+if [ -z "$NO_SYS" ] && ! command -v strace >/dev/null 2>&1; then
+    echo "run.sh: strace not found, skipping sys/op" >&2
+    NO_SYS=1
 fi
 
 # ---- parse library specs -------------------------------------------------
@@ -143,6 +151,14 @@ ir_of() {
     echo "${r:-ERR}"
 }
 
+# Syscalls of one run (every thread), or "ERR".
+sys_of() {
+    f=$BUILD/strace.out
+    strace -f -c -o "$f" "$1" $2 $3 >/dev/null 2>&1 || { echo ERR; return; }
+    r=$(awk '$NF == "total" { print $4 }' "$f")
+    echo "${r:-ERR}"
+}
+
 # Best ns/op of $REPEAT runs, or "ERR".
 wall_of() {
     best=ERR
@@ -172,7 +188,7 @@ echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall bytes; do
     while [ $i -le $NLIB ]; do
         out=$BUILD/$i
         if [ ! -x "$out/bin/$prog" ]; then
-            line="$line|n/a|n/a"
+            line="$line|n/a|n/a|n/a"
             i=$((i + 1))
             continue
         fi
@@ -185,12 +201,21 @@ echo "$BENCHES" | while IFS='|' read -r name prog extra nir nwall bytes; do
                     'BEGIN{printf "%.0f", (b - a) / (2 * n)}')
             fi
         fi
+        spo=-
+        if [ -z "$NO_SYS" ] && [ "$nir" != - ]; then
+            a=$(sys_of "$out/bin/$prog" "$nir" "$extra")
+            b=$(sys_of "$out/bin/$prog" $((3 * nir)) "$extra")
+            if [ "$a" = ERR ] || [ "$b" = ERR ]; then spo=ERR; else
+                spo=$(awk -v a="$a" -v b="$b" -v n="$nir" \
+                    'BEGIN{printf "%.2f", (b - a) / (2 * n)}')
+            fi
+        fi
         ns=-
         if [ -z "$NO_WALL" ]; then
             ns=$(wall_of "$out/bin/$prog" "$nwall" "$extra")
             [ "$ns" = ERR ] || ns=$(awk -v v="$ns" 'BEGIN{printf "%.1f", v}')
         fi
-        line="$line|$ipo|$ns"
+        line="$line|$ipo|$spo|$ns"
         i=$((i + 1))
     done
     echo "$line|${bytes:-}" >> "$RES"
@@ -212,35 +237,36 @@ while [ $i -le $NLIB ]; do
     i=$((i + 1))
 done
 awk -F'|' -v nlib="$NLIB" -v labels="$labels" '
+function ratio(a, b) {
+    return (a + 0 > 0 && b ~ /^[0-9.]+$/) ? sprintf("%.2f", b / a) : "-"
+}
 BEGIN {
     split(labels, lab, " ")
     printf "%-26s", "benchmark"
     for (i = 1; i <= nlib; i++)
-        printf " %14s %10s", substr(lab[i], 1, 8) " instr/op", "ns/op"
-    if (nlib == 2) printf " %9s %9s", "instr B/A", "ns B/A"
+        printf " %14s %8s %10s", substr(lab[i], 1, 8) " instr/op", "sys/op", "ns/op"
+    if (nlib == 2) printf " %9s %7s %7s", "instr B/A", "sys B/A", "ns B/A"
     printf "\n"
 }
 {
     printf "%-26s", $1
-    for (i = 1; i <= nlib; i++) printf " %14s %10s", $(2*i), $(2*i+1)
-    if (nlib == 2) {
-        r1 = ($2 + 0 > 0 && $4 ~ /^[0-9.]+$/) ? sprintf("%.2f", $4 / $2) : "-"
-        r2 = ($3 + 0 > 0 && $5 ~ /^[0-9.]+$/) ? sprintf("%.2f", $5 / $3) : "-"
-        printf " %9s %9s", r1, r2
-    }
+    for (i = 1; i <= nlib; i++)
+        printf " %14s %8s %10s", $(3*i-1), $(3*i), $(3*i+1)
+    if (nlib == 2)
+        printf " %9s %7s %7s", ratio($2, $5), ratio($3, $6), ratio($4, $7)
     printf "\n"
 }' "$RES"
 
 # Throughput of the benchmarks that move bulk data (last field: bytes/op).
 awk -F'|' -v nlib="$NLIB" -v labels="$labels" '
 BEGIN { split(labels, lab, " "); first = 1 }
-$(2 * nlib + 2) != "" {
+$(3 * nlib + 2) != "" {
     if (first) { printf "\nthroughput (from the best ns/op):\n"; first = 0 }
     printf "%-26s", $1
     for (i = 1; i <= nlib; i++) {
-        ns = $(2 * i + 1)
+        ns = $(3 * i + 1)
         if (ns ~ /^[0-9.]+$/ && ns + 0 > 0)
-            printf " %8s %7.0f MB/s", substr(lab[i], 1, 8), $(2 * nlib + 2) / ns * 1000
+            printf " %8s %7.0f MB/s", substr(lab[i], 1, 8), $(3 * nlib + 2) / ns * 1000
         else
             printf " %8s %12s", substr(lab[i], 1, 8), ns
     }

@@ -37,6 +37,11 @@ fn io_err() -> i32 {
 /// A new non-blocking, close-on-exec socket. IP sockets may rebind a local
 /// address at once (SO_REUSEADDR), as with the original: a restarted
 /// server does not wait for old connections to leave TIME_WAIT.
+///
+/// TCP sockets send at once (TCP_NODELAY; accepted ones inherit it from
+/// their listener). Every bsend is a whole message already; with Nagle's
+/// algorithm a reply written in pieces (an HTTP head, then its body) waits
+/// for the peer's delayed ACK: 40 ms per exchange on Linux.
 pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
     // SAFETY: plain syscall.
     let fd = unsafe { libc::socket(family, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
@@ -49,6 +54,12 @@ pub fn socket(family: i32, kind: i32) -> Result<i32, i32> {
         unsafe {
             libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const i32 as *const c_void, 4)
         };
+        if kind == libc::SOCK_STREAM {
+            // SAFETY: a valid int option value.
+            unsafe {
+                libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, &one as *const i32 as *const c_void, 4)
+            };
+        }
     }
     Ok(fd)
 }
