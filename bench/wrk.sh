@@ -24,6 +24,12 @@
 #   LEAK="label ..."  libraries whose server leaves a connection's HTTP
 #                     handle open instead of closing it (the original 2.6
 #                     aborts in hclose of an HTTP socket: see http_server.c)
+#   RT=1              run server and wrk as real-time tasks (chrt -f 10;
+#                     root): builds or other work on the machine then
+#                     cannot take their CPUs mid-run (at nice 19 they still
+#                     cut our req/s by half or more here); a task that
+#                     saturates its CPU is then throttled by the kernel for
+#                     50 ms a second, which shows in p99
 #   BUILD=dir         build directory (default /tmp/dill-wrk)
 #   CC=cc             compiler
 # wrk comes from the distribution: installed with apt-get when missing.
@@ -54,6 +60,10 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     SRV_CPU="taskset -c 0"
     WRK_CPU="taskset -c 1"
 fi
+if [ -n "${RT:-}" ]; then
+    SRV_CPU="chrt -f 10 $SRV_CPU"
+    WRK_CPU="chrt -f 10 $WRK_CPU"
+fi
 
 mkdir -p "$BUILD"
 NLIB=0
@@ -81,7 +91,8 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 # The value after the first field matching $1 in wrk's output.
 pick() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 
-# One run: prints "req/s p99 errors fds-growth rss-growth".
+# One run: prints "req/s p99 errors fds-growth rss-growth", or "died" and
+# the server's last words when it did not live through the run.
 run() {
     bin=$1 mode=$2 conns=$3
     out=$BUILD/server.out
@@ -101,6 +112,11 @@ run() {
     fd0=$(fds "$pid") rss0=$(rss "$pid")
     $WRK_CPU wrk -t1 -c"$conns" -d"$DURATION"s --latency "$url" > "$BUILD/wrk.out" 2>&1
     sleep 0.5
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid" || true
+        echo "died $(tail -n 1 "$BUILD/server.err")"
+        return
+    fi
     fd1=$(fds "$pid") rss1=$(rss "$pid")
     kill -TERM "$pid"
     wait "$pid" || die "server exited with $? (see $BUILD/server.err)"
@@ -130,11 +146,19 @@ for c in $CONNS; do
     while [ $i -le $NLIB ]; do
         eval "mode=\$MODE_$i"
         set -- $(run "$BUILD/server$i" "$mode" "$c")
+        if [ "$1" = died ]; then
+            shift
+            printf ' | %-10s %-37s' "" "died: $*"
+            [ $i -eq 1 ] && base=0
+            [ $i -eq 1 ] || printf ' %6s' -
+            i=$((i + 1))
+            continue
+        fi
         printf ' | %-10s %9s %9s %6s %+4d %+6d' "" "$1" "$2" "$3" "$4" "$5"
         if [ $i -eq 1 ]; then
             base=$1
         else
-            awk -v a="$base" -v b="$1" 'BEGIN { printf " %5.2fx", (a > 0) ? b / a : 0 }'
+            awk -v a="$base" -v b="$1" 'BEGIN { if(a > 0) printf " %6.3g", b / a; else printf " %6s", "-" }'
         fi
         i=$((i + 1))
     done
