@@ -85,6 +85,10 @@ pub unsafe extern "C" fn jump(to: *const Regs) -> ! {
 core::arch::global_asm!(
     ".section .tbss,\"awT\",@nobits",
     ".p2align 3",
+    // Global (hidden: never exported) so that code in other codegen units,
+    // as in debug builds, can reach it.
+    ".globl dill_ctx_tls",
+    ".hidden dill_ctx_tls",
     "dill_ctx_tls:",
     ".zero 8",
     ".type dill_ctx_tls, @object",
