@@ -79,7 +79,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 [ $# -ge 1 ] || { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-has_so() { ls "$1"/libdill.so* >/dev/null 2>&1; }
+. "$HERE/libspec.sh"
 
 # Old form "run.sh LIBDIR INCDIR": second argument is a header directory.
 if [ $# -eq 2 ] && [ -f "$2/libdill.h" ] && ! has_so "$2"; then
@@ -98,22 +98,7 @@ if [ -z "$NO_SYS" ] && ! command -v strace >/dev/null 2>&1; then
 fi
 
 # ---- parse library specs -------------------------------------------------
-NLIB=0
-for spec in "$@"; do
-    NLIB=$((NLIB + 1))
-    label=lib$NLIB
-    case "$spec" in *=*) label=${spec%%=*}; spec=${spec#*=};; esac
-    libdir=${spec%%:*}
-    incdir=
-    case "$spec" in *:*) incdir=${spec#*:};; esac
-    [ -d "$libdir" ] || die "no such directory: $libdir"
-    libdir=$(cd "$libdir" && pwd)
-    has_so "$libdir" || die "no libdill.so* in $libdir"
-    [ -n "$incdir" ] || incdir=$libdir/../include
-    [ -f "$incdir/libdill.h" ] || die "no libdill.h in $incdir (use LIBDIR:INCDIR)"
-    incdir=$(cd "$incdir" && pwd)
-    eval "LABEL_$NLIB=\$label LIB_$NLIB=\$libdir INC_$NLIB=\$incdir"
-done
+parse_specs "$@"
 
 # ---- build ---------------------------------------------------------------
 i=1

@@ -66,24 +66,18 @@ if [ -n "${RT:-}" ]; then
 fi
 
 mkdir -p "$BUILD"
-NLIB=0
-for spec in "$@"; do
-    NLIB=$((NLIB + 1))
-    label=lib$NLIB
-    case "$spec" in *=*) label=${spec%%=*}; spec=${spec#*=};; esac
-    libdir=${spec%%:*}
-    incdir=
-    case "$spec" in *:*) incdir=${spec#*:};; esac
-    [ -d "$libdir" ] || die "no such directory: $libdir"
-    libdir=$(cd "$libdir" && pwd)
-    [ -n "$incdir" ] || incdir=$libdir/../include
-    [ -f "$incdir/libdill.h" ] || die "no libdill.h in $incdir (use LIBDIR:INCDIR)"
-    $CC -O2 -I"$incdir" -o "$BUILD/server$NLIB" "$HERE/http_server.c" \
+. "$HERE/libspec.sh"
+parse_specs "$@"
+i=1
+while [ $i -le $NLIB ]; do
+    eval "label=\$LABEL_$i libdir=\$LIB_$i incdir=\$INC_$i"
+    $CC -O2 -I"$incdir" -o "$BUILD/server$i" "$HERE/http_server.c" \
         -L"$libdir" -ldill -Wl,-rpath,"$libdir" -Wl,--enable-new-dtags ||
         die "http_server.c does not build against $libdir"
     mode=
     for l in $LEAK; do [ "$l" = "$label" ] && mode=leak; done
-    eval "LABEL_$NLIB=\$label MODE_$NLIB=\$mode"
+    eval "MODE_$i=\$mode"
+    i=$((i + 1))
 done
 
 fds() { ls "/proc/$1/fd" | wc -l; }
