@@ -10,7 +10,7 @@ use crate::core::clock::now_ms;
 use crate::core::ctx::Ctx;
 use crate::core::errno;
 use crate::core::fdwait::{self, IN, OUT};
-use crate::net::iol::{iolist, Cursor, IoVecs};
+use crate::net::iol::{iolist, Cursor, IoVecs, Small};
 use core::ffi::c_void;
 use core::ptr;
 
@@ -167,9 +167,45 @@ pub fn accept(cx: &Ctx, fd: i32, sa: *mut libc::sockaddr, len: *mut libc::sockle
 /// the socket keeps up; a short one means the send buffer is full, so the
 /// next is made after the edge that says there is room (no EAGAIN call).
 pub fn send(cx: &Ctx, fd: i32, first: *mut iolist, deadline: i64) -> Result<(), i32> {
+    send_from(cx, fd, first, 0, true, deadline)
+}
+
+/// `send` of a list `iol::gather_small` took (`first` is still the list):
+/// the one sendmsg that sends it all unless the buffer is full, without a
+/// Cursor; what is left after a short one goes the general way.
+pub fn send_small(cx: &Ctx, fd: i32, first: *mut iolist, small: &mut Small, deadline: i64) -> Result<(), i32> {
+    if small.total() == 0 {
+        return Ok(());
+    }
+    if deadline != 0 && !fdwait::may_be_ready(cx, fd, OUT) {
+        return send(cx, fd, first, deadline);
+    }
+    let hdr = small.msghdr();
+    // SAFETY: hdr describes the caller's buffers.
+    let sz = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
+    if sz >= 0 {
+        if sz as usize == small.total() {
+            return Ok(());
+        }
+        fdwait::drained(cx, fd, OUT);
+        return send_from(cx, fd, first, sz as usize, false, deadline);
+    }
+    if errno::get() != libc::EAGAIN {
+        return Err(io_err());
+    }
+    match fdwait::wait_after_eagain(cx, fd, OUT, deadline) {
+        0 => send_from(cx, fd, first, 0, true, deadline),
+        e => Err(e),
+    }
+}
+
+/// `send` of what follows the first `sent` bytes of the list; `waited`:
+/// the deadline need not be looked at before the first try.
+fn send_from(cx: &Ctx, fd: i32, first: *mut iolist, sent: usize, waited: bool, deadline: i64) -> Result<(), i32> {
     let mut cur = Cursor::new(first);
+    cur.advance(sent);
     let mut iov = IoVecs::new();
-    let mut waited = true;
+    let mut waited = waited;
     while !cur.done() {
         if !waited && expired(deadline) {
             return Err(libc::ETIMEDOUT);

@@ -190,6 +190,76 @@ impl IoVecs {
     }
 }
 
+/// Pieces of a short list, gathered by `gather_small`.
+pub const SMALL: usize = 8;
+
+pub struct Small {
+    v: [core::mem::MaybeUninit<libc::iovec>; SMALL],
+    n: usize,
+    total: usize,
+}
+
+impl Small {
+    pub fn new() -> Small {
+        Small { v: [const { core::mem::MaybeUninit::uninit() }; SMALL], n: 0, total: 0 }
+    }
+
+    /// Bytes in the gathered pieces.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// A msghdr over the gathered pieces.
+    pub fn msghdr(&mut self) -> libc::msghdr {
+        msghdr(self.v.as_mut_ptr() as *mut libc::iovec, self.n)
+    }
+}
+
+/// The common list, checked and turned into iovecs in one walk: at most
+/// SMALL nodes, well formed, every one empty or with memory. False for
+/// any other list (longer, malformed, with skip pieces), which `check` and
+/// a Cursor then take (and give the same answer for as ever).
+///
+/// # Safety
+/// As `check`.
+pub unsafe fn gather_small(first: *mut iolist, last: *mut iolist, out: &mut Small) -> bool {
+    if first.is_null() || last.is_null() {
+        return false;
+    }
+    out.n = 0;
+    out.total = 0;
+    let mut it = first;
+    // SAFETY: per the contract, every reachable node is valid; at most
+    // SMALL of them are read.
+    unsafe {
+        if !(*last).iol_next.is_null() {
+            return false;
+        }
+        for _ in 0..SMALL {
+            let n = &*it;
+            if n.iol_rsvd != 0 {
+                return false;
+            }
+            if n.iol_len > 0 {
+                if n.iol_base.is_null() {
+                    return false;
+                }
+                out.v[out.n].write(libc::iovec { iov_base: n.iol_base, iov_len: n.iol_len });
+                out.n += 1;
+                out.total = match out.total.checked_add(n.iol_len) {
+                    Some(t) => t,
+                    None => return false,
+                };
+            }
+            if n.iol_next.is_null() {
+                return it == last;
+            }
+            it = n.iol_next;
+        }
+    }
+    false
+}
+
 /// A msghdr over `n` iovecs at `iov` (no name, no control data).
 fn msghdr(iov: *mut libc::iovec, n: usize) -> libc::msghdr {
     // SAFETY: all-zero is a valid msghdr.

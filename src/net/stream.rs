@@ -255,11 +255,17 @@ pub fn send(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
     if st.flags & OUTERR != 0 {
         return libc::ECONNRESET;
     }
-    // SAFETY: the caller's list (C contract).
-    if let Err(e) = unsafe { iol::check(first, last) } {
-        return e;
-    }
-    match fdio::send(cx, st.fd, first, deadline) {
+    let mut small = iol::Small::new();
+    // SAFETY: the caller's list (C contract), in both.
+    let r = if unsafe { iol::gather_small(first, last, &mut small) } {
+        fdio::send_small(cx, st.fd, first, &mut small, deadline)
+    } else {
+        match unsafe { iol::check(first, last) } {
+            Ok(_) => fdio::send(cx, st.fd, first, deadline),
+            Err(e) => return e,
+        }
+    };
+    match r {
         Ok(()) => 0,
         // The fd was cleaned while we waited: the socket was closed under
         // us and its memory may be gone. Touch nothing.
@@ -274,6 +280,28 @@ pub fn send(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
 /// brecvl on our stream; a null list drops everything up to the end of the
 /// stream (what an orderly close does). Returns 0 or an errno.
 pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // One piece that the receive buffer holds (a protocol's header, then
+    // its body): copied out, nothing else to do.
+    // SAFETY: s is a live stream; a non-null first node is valid (C
+    // contract), its memory writable for iol_len bytes, which the buffer
+    // holds.
+    unsafe {
+        let st = &mut *s;
+        let avail = (st.rx_len - st.rx_pos) as usize;
+        if avail > 0 && first == last && !first.is_null() && st.flags & (INDONE | INERR) == 0 {
+            let n = &*first;
+            if n.iol_rsvd == 0 && n.iol_next.is_null() && !n.iol_base.is_null() && n.iol_len <= avail {
+                ptr::copy_nonoverlapping(st.rx.as_ptr().add(st.rx_pos as usize), n.iol_base as *mut u8, n.iol_len);
+                st.rx_pos += n.iol_len as u32;
+                return 0;
+            }
+        }
+    }
+    recv_general(cx, s, first, last, deadline)
+}
+
+#[inline(never)]
+fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
     // SAFETY: s is a live stream.
     let st = unsafe { &mut *s };
     if st.flags & INDONE != 0 {
