@@ -382,6 +382,39 @@ mod tests {
     }
 
     #[test]
+    fn gather_small_takes_short_well_formed_lists_only() {
+        let mut buf = [0u8; 8];
+        let mut v: Vec<iolist> = (0..10).map(|_| node(buf.as_mut_ptr(), 1)).collect();
+        let p = v.as_mut_ptr();
+        let mut g = Small::new();
+        unsafe {
+            for i in 0..9 {
+                (*p.add(i)).iol_next = p.add(i + 1);
+            }
+            // SMALL nodes, one of them empty: gathered without it.
+            (*p.add(SMALL - 1)).iol_next = ptr::null_mut();
+            (*p.add(2)).iol_len = 0;
+            assert!(gather_small(p, p.add(SMALL - 1), &mut g));
+            assert_eq!((g.n, g.total()), (SMALL - 1, SMALL - 1));
+            // Longer than SMALL, or malformed: left to check and Cursor.
+            (*p.add(SMALL - 1)).iol_next = p.add(SMALL);
+            assert!(!gather_small(p, p.add(SMALL), &mut g));
+            (*p.add(SMALL - 1)).iol_next = ptr::null_mut();
+            assert!(!gather_small(p, p.add(3), &mut g));
+            (*p.add(1)).iol_rsvd = 1;
+            assert!(!gather_small(p, p.add(SMALL - 1), &mut g));
+            (*p.add(1)).iol_rsvd = 0;
+            (*p.add(1)).iol_base = ptr::null_mut();
+            assert!(!gather_small(p, p.add(SMALL - 1), &mut g));
+            // A loop is never walked past SMALL nodes.
+            (*p.add(1)).iol_base = buf.as_mut_ptr() as *mut c_void;
+            (*p.add(SMALL - 1)).iol_next = p;
+            assert!(!gather_small(p, p.add(9), &mut g));
+            assert!(!gather_small(ptr::null_mut(), p, &mut g));
+        }
+    }
+
+    #[test]
     fn cursor_walks_pieces_and_skips_empty_ones() {
         let mut buf = [0u8; 10];
         let mut a = node(buf.as_mut_ptr(), 4);
