@@ -23,8 +23,8 @@
 //! contexts saved by the plain macro are announced by us just before the
 //! jump, which is as close as we can get.
 //!
-//! LSan: mapped stacks are root regions, so that what only a suspended
-//! coroutine points to is not taken for a leak.
+//! LSan: the stacks of live coroutines are root regions, so that what only
+//! a suspended coroutine points to is not taken for a leak.
 //!
 //! TSan: one fiber per coroutine (`__tsan_create_fiber` at launch,
 //! `__tsan_destroy_fiber` once it finished), `__tsan_switch_to_fiber`
@@ -263,6 +263,10 @@ pub fn exit(cx: &Ctx, nx: *mut Cr) {
     let s = unsafe { (*me).stack };
     let cached = s.owned && cx.zombie.get().lo != s.lo;
     let h = hooks();
+    if let (Some(l), true) = (&h.lsan, s.owned) {
+        // SAFETY: the runtime's hook, for the region `launch` registered.
+        unsafe { (l.unregister)(s.lo as *const c_void, s.size) };
+    }
     if let Some(t) = &h.tsan {
         // SAFETY: the runtime's hooks; me's fiber is not the current one
         // once we switched to nx's, and no one uses it again.
@@ -288,24 +292,10 @@ pub fn exit(cx: &Ctx, nx: *mut Cr) {
     }
 }
 
-/// A stack was mapped: leaks are looked for from it too.
-#[cold]
-pub fn mapped(lo: *mut u8, size: usize) {
-    if let Some(l) = &hooks().lsan {
-        // SAFETY: the runtime's hook; the range is mapped and readable.
-        unsafe { (l.register)(lo as *const c_void, size) };
-    }
-}
-
 /// A stack is about to be unmapped.
 #[cold]
 pub fn unmapping(lo: *mut u8, size: usize) {
-    let h = hooks();
-    if let Some(l) = &h.lsan {
-        // SAFETY: the runtime's hook, for a region `mapped` registered.
-        unsafe { (l.unregister)(lo as *const c_void, size) };
-    }
-    if let Some(a) = &h.asan {
+    if let Some(a) = &hooks().asan {
         // SAFETY: the runtime's hook; the range is ours, about to go.
         unsafe { (a.unpoison)(lo as *const c_void, size) };
     }
@@ -328,6 +318,11 @@ pub fn launch(cx: &Ctx) {
         (*cr).san_plain = false;
         (*cr).san_fake = ptr::null_mut();
         (*cr).tsan_fiber = ptr::null_mut();
+        if let (Some(l), true) = (&h.lsan, s.owned) {
+            // Only while it runs: a finished one's leftovers hide leaks.
+            // (go_mem memory is the caller's, scanned as such.)
+            (l.register)(s.lo as *const c_void, s.size);
+        }
         if let Some(t) = &h.tsan {
             (*cr).tsan_fiber = (t.create)(0);
             (t.switch)((*cr).tsan_fiber, 0);

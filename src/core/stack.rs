@@ -155,9 +155,6 @@ impl StackPool {
             return None;
         }
         let lo = (base as *mut u8).wrapping_add(self.guard);
-        if san::on() {
-            san::mapped(lo, DEFAULT_STACK);
-        }
         if self.valgrind.is_some() {
             let id = register(lo, DEFAULT_STACK);
             // SAFETY: the reserved top word of the stack we just mapped.
