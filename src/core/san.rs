@@ -234,8 +234,12 @@ fn start(a: &Asan, cx: &Ctx, me: *mut Cr, slot: *mut *mut c_void, nx: *mut Cr) {
 /// live records (their first field), `from` the running one's.
 unsafe extern "C" fn announced_switch(from: *mut Regs, to: *const Regs) {
     let (me, nx) = (from as *mut Cr, to as *mut Cr);
-    // A switch means the thread's context exists.
-    let Ok(cx) = crate::core::ctx::get() else { return };
+    let Ok(cx) = crate::core::ctx::get() else {
+        // Not reached (a switch means the thread's context exists); were it,
+        // switching unannounced beats not switching.
+        // SAFETY: per the contract.
+        return unsafe { arch::switch(from, to) };
+    };
     let h = hooks();
     if let Some(t) = &h.tsan {
         // SAFETY: the runtime's hook; nx's fiber is live.
