@@ -20,7 +20,7 @@ FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench bench-http interop fuzz fuzz-check fuzz-api clean
+.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind ctest-san example header install bench bench-http interop fuzz fuzz-check fuzz-api clean
 
 all: lib
 
@@ -37,7 +37,8 @@ check: lib lib-fallback
 	$(CARGO) test --release
 	@rm -f $(BUILD)/ctest/*.ok $(FB)/ctest/*.ok $(BUILD)/ctest/*.vg
 	@rm -f $(BUILD)/fuzz/check.ok
-	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback ctest-valgrind fuzz-check
+	@rm -rf $(SAN)/*/*.ok
+	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback ctest-valgrind ctest-san fuzz-check
 
 lib-fallback:
 	$(CARGO) build --release --features arch-fallback --target-dir target/fallback
@@ -120,6 +121,93 @@ $(BUILD)/ctest/%.vg: $(BUILD)/ctest/% ctest/valgrind.supp | $(BUILD)/valgrind.ok
 	@DILL_CTEST_VALGRIND=1 timeout 300 valgrind -q --error-exitcode=99 --suppressions=ctest/valgrind.supp $< > $@.log 2>&1 || { echo "FAIL (valgrind): $*"; cat $@.log; exit 1; }
 	@touch $@
 	@echo "pass (valgrind): $*"
+
+# Sanitizer runs: C tests of coroutines, channels, sockets and threads built
+# with clang's -fsanitize=address,undefined and -fsanitize=thread against our
+# library (built as always: the program carries the runtime, and the library
+# announces its stack switches to it). They must report nothing; the
+# deliberate bugs of ctest/san/bugs.c must be reported, from the coroutine's
+# frames. Left out: ipc (it limits RLIMIT_AS, which ASan's shadow memory
+# exceeds), tests of stack overflows, fd limits and memory use.
+SAN := $(BUILD)/san
+SAN_CC ?= clang
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter -Wno-unused-but-set-variable -I$(CURDIR)/include
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_FLAGS := -fsanitize=thread
+ASAN_TESTS := bundle bundlewait_cancel bsock cancel chan choose closebusy connect_reset crlf example fd fdreuse fidelity go \
+	handle http iol mutualclose nohclose numbering pfx signals sockfidelity tcp tcpclose threads time udp ws
+TSAN_TESTS := threads signals bundle cancel chan choose go
+# The same launch path on the portable context switch.
+ASAN_FB_TESTS := chan go tcp
+SAN_OK := $(patsubst %,$(SAN)/asan/%.ok,$(ASAN_TESTS)) $(patsubst %,$(SAN)/tsan/%.ok,$(TSAN_TESTS)) \
+	$(patsubst %,$(SAN)/asan-fb/%.ok,$(ASAN_FB_TESTS)) $(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok
+# Fake stacks on (use-after-return detection exercises the library's
+# fake-stack slots), except for the tests that check their locals lie in
+# their go_mem memory (a fake stack is elsewhere).
+SAN_UAR := 1
+$(SAN)/asan/go.ok $(SAN)/asan/bundle.ok $(SAN)/asan-fb/go.ok: SAN_UAR := 0
+SAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=$(SAN_UAR) \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1
+
+ctest-san: $(SAN_OK)
+	@echo "ctest-san: $(words $(SAN_OK)) sanitizer runs passed"
+
+# clang is installed from the distribution when missing (as root).
+$(BUILD)/clang.ok:
+	@mkdir -p $(BUILD)
+	@command -v $(SAN_CC) >/dev/null || { apt-get update -qq && apt-get install -y -qq clang; } >/dev/null 2>&1 || true
+	@command -v $(SAN_CC) >/dev/null || { echo "clang is needed for make check: install it (apt-get install clang)"; exit 1; }
+	@touch $@
+
+$(SAN)/asan/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h $(BUILD)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -I$(CURDIR)/ctest -o $@ $< $(CTEST_LIBS)
+$(SAN)/tsan/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h $(BUILD)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -I$(CURDIR)/ctest -o $@ $< $(CTEST_LIBS)
+$(SAN)/asan-fb/%: ctest/%.c $(wildcard ctest/*.h) include/libdill.h $(FB)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -DDILL_ARCH_FALLBACK -I$(CURDIR)/ctest -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB)
+
+# Clean: a zero exit and no sanitizer output at all (warnings included).
+$(SAN)/%.ok: $(SAN)/%
+	@$(SAN_ENV) timeout 120 $< > $@.log 2>&1 || { echo "FAIL (sanitizer): $*"; cat $@.log; exit 1; }
+	@! grep -q Sanitizer $@.log || { echo "FAIL (sanitizer): $*"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass (sanitizer): $*"
+
+$(SAN)/asan/bugs: ctest/san/bugs.c include/libdill.h $(BUILD)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(CTEST_LIBS)
+$(SAN)/tsan/bugs: ctest/san/bugs.c include/libdill.h $(BUILD)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -o $@ $< $(CTEST_LIBS)
+$(SAN)/asan-fb/bugs: ctest/san/bugs.c include/libdill.h $(FB)/$(REAL) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB)
+$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok: SAN_UAR := 0
+
+# The deliberate bugs: each run must fail with the report named, the
+# coroutine's function in the stack of the bad access.
+SAN_EXPECT = { $(SAN_ENV) timeout 60 $< $(1) > $@.$(1).log 2>&1; test $$? -ne 0 && \
+	grep -q '$(2)' $@.$(1).log && grep -Eq '\#0 (0x[0-9a-f]+ in )?$(3) ' $@.$(1).log; } || { \
+	echo "FAIL (sanitizer): $(1) bug in $(3) not reported as $(2)"; cat $@.$(1).log; exit 1; }
+$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok: $(SAN)/%/bugs.ok: $(SAN)/%/bugs
+	@$(call SAN_EXPECT,heap,ERROR: AddressSanitizer: heap-buffer-overflow,heap_overflow_coroutine)
+	@$(call SAN_EXPECT,stack,ERROR: AddressSanitizer: stack-buffer-overflow,stack_overflow_coroutine)
+	@grep -q 'is located in stack of thread T0 at offset [0-9]* in frame' $@.stack.log || { \
+		echo "FAIL (sanitizer): the stack bug is not placed in the coroutine's frame"; cat $@.stack.log; exit 1; }
+	@$(call SAN_EXPECT,leak,ERROR: LeakSanitizer: detected memory leaks,__interceptor_malloc)
+	@grep -q 'in leaking_coroutine ' $@.leak.log || { \
+		echo "FAIL (sanitizer): the leak is not traced to the coroutine"; cat $@.leak.log; exit 1; }
+	@$(SAN_ENV) timeout 60 $< held > $@.held.log 2>&1 && ! grep -q Sanitizer $@.held.log || { \
+		echo "FAIL (sanitizer): a block a suspended coroutine points to taken for a leak"; cat $@.held.log; exit 1; }
+	@touch $@
+	@echo "pass (sanitizer): $* reports the heap, stack and leak bugs of a coroutine"
+$(SAN)/tsan/bugs.ok: $(SAN)/tsan/bugs
+	@$(call SAN_EXPECT,race,WARNING: ThreadSanitizer: data race,racing_coroutine)
+	@touch $@
+	@echo "pass (sanitizer): tsan reports the race between coroutines"
 
 # The random-API fuzzer (fuzz/api/apifuzz.c; not under ctest/, whose
 # programs all run as tests). `make check` runs a fixed set of seeds;

@@ -110,7 +110,8 @@ static int loop_bsendl(struct bsock_vfs *vfs, struct iolist *first,
         return -1;
     }
     for(struct iolist *it = first; it; it = it->iol_next) {
-        memcpy(l->bytes + l->blen, it->iol_base, it->iol_len);
+        if(it->iol_len) /* an empty item may have no base */
+            memcpy(l->bytes + l->blen, it->iol_base, it->iol_len);
         l->blen += it->iol_len;
     }
     return 0;

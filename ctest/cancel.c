@@ -102,7 +102,7 @@ coroutine void victim(int op) {
     CHECK_QUICK(t0);
 
     /* Non-blocking work still runs; the closer waits for it. */
-    volatile int acc = 0;
+    volatile unsigned acc = 0; /* wraps: int would overflow */
     for(int i = 0; i != 100000; ++i) acc += i;
     finished[op] = 1;
 }

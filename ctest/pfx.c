@@ -100,7 +100,8 @@ static int loop_bsendl(struct bsock_vfs *vfs, struct iolist *first,
     if(l->fail) { errno = l->fail; l->fail = 0; return -1; }
     if(l->len + l->want > LCAP) { errno = ENOBUFS; return -1; }
     for(struct iolist *it = first; it; it = it->iol_next) {
-        memcpy(l->bytes + l->len, it->iol_base, it->iol_len);
+        if(it->iol_len) /* an empty item may have no base */
+            memcpy(l->bytes + l->len, it->iol_base, it->iol_len);
         l->len += it->iol_len;
     }
     return 0;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "check.h"
@@ -14,12 +15,15 @@ enum {ROUNDS = 20};
 
 static int sigpipe_fds[2];
 static volatile sig_atomic_t nsignals = 0;
+/* Signals handled so far, for the signaller thread. */
+static atomic_int handled;
 
 static void on_signal(int signo) {
     int saved = errno;
     char b = (char)signo;
     (void)!write(sigpipe_fds[1], &b, 1);
     nsignals++;
+    atomic_fetch_add(&handled, 1);
     errno = saved;
 }
 
@@ -33,8 +37,13 @@ static void os_sleep_ms(long ms) {
 static pthread_t main_thread;
 static void *signaller(void *arg) {
     int signo = (int)(intptr_t)arg;
+    int first = atomic_load(&handled);
     for(int i = 0; i != ROUNDS; ++i) {
         os_sleep_ms(10);
+        /* Never two pending at once: the second would merge into the
+           first (a loaded machine may not run the main thread for 10 ms),
+           and the listener would wait for a signal that never comes. */
+        while(atomic_load(&handled) - first < i) os_sleep_ms(1);
         CHECK_OK(pthread_kill(main_thread, signo));
     }
     return NULL;

@@ -19,14 +19,21 @@ impl Regs {
 extern "C" {
     fn dill_fallback_switch(from: *mut Regs, to: *const Regs);
     fn dill_fallback_jump(to: *const Regs) -> !;
+    fn dill_fallback_sanitized();
+}
+
+/// A sanitizer runtime is present: switch with the C library's siglongjmp
+/// rather than the runtime's interceptor (see fallback.c). Once, at start.
+pub fn sanitized() {
+    // SAFETY: no preconditions; called before any switch.
+    unsafe { dill_fallback_sanitized() }
 }
 
 /// Saves the current context into `from` and resumes `to`.
 ///
 /// # Safety
 /// As for the x86-64 switch: `to` holds a live saved context.
-#[inline]
-pub unsafe fn switch(from: *mut Regs, to: *const Regs) {
+pub unsafe extern "C" fn switch(from: *mut Regs, to: *const Regs) {
     // SAFETY: per the contract above.
     unsafe { dill_fallback_switch(from, to) }
 }

@@ -9,12 +9,12 @@
 #[cfg(all(target_arch = "x86_64", not(feature = "arch-fallback")))]
 mod x86_64;
 #[cfg(all(target_arch = "x86_64", not(feature = "arch-fallback")))]
-pub use self::x86_64::{jump, switch, tls_get, tls_set, valgrind_request, Regs};
+pub use self::x86_64::{jump, sanitized, switch, tls_get, tls_set, valgrind_request, Regs};
 
 #[cfg(any(not(target_arch = "x86_64"), feature = "arch-fallback"))]
 mod fallback;
 #[cfg(any(not(target_arch = "x86_64"), feature = "arch-fallback"))]
-pub use self::fallback::{jump, switch, tls_get, tls_set, valgrind_request, Regs};
+pub use self::fallback::{jump, sanitized, switch, tls_get, tls_set, valgrind_request, Regs};
 
 /// Valgrind's request codes (valgrind.h), for coroutine stacks: without them
 /// valgrind takes a switch between nearby stacks for a push or pop and

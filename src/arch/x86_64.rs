@@ -77,6 +77,10 @@ pub unsafe extern "C" fn jump(to: *const Regs) -> ! {
     )
 }
 
+/// A sanitizer runtime is present: nothing to do here, the switch calls
+/// nothing it could intercept.
+pub fn sanitized() {}
+
 // The thread's context pointer, in initial-exec TLS. Rust's `thread_local!`
 // in a shared library uses the general-dynamic model: a call to
 // `__tls_get_addr` (a dozen instructions) on every API call. Initial-exec is

@@ -6,6 +6,7 @@ use crate::arch::Regs;
 use crate::core::bundle::Bundle;
 use crate::core::chan::Clause;
 use crate::core::stack::Stack;
+use core::ffi::c_void;
 use core::ptr;
 
 /// Why a blocked coroutine was resumed: a clause index (>= 0) or one of these.
@@ -57,6 +58,13 @@ pub struct Cr {
     pub bnext: *mut Cr,
     /// Where it runs; `Stack::none()` for a thread's main coroutine.
     pub stack: Stack,
+    /// Sanitizer state, written and read only when a runtime is present
+    /// (`san::on()`): its ASan fake stack while switched out, its TSan
+    /// fiber, and whether its saved context resumes in the plain go()
+    /// macro (which does not announce the switch).
+    pub san_fake: *mut c_void,
+    pub tsan_fiber: *mut c_void,
+    pub san_plain: bool,
 }
 
 pub const NO_TIMER: usize = usize::MAX;
@@ -92,18 +100,22 @@ impl Cr {
             bprev: ptr::null_mut(),
             bnext: ptr::null_mut(),
             stack,
+            san_fake: ptr::null_mut(),
+            tsan_fiber: ptr::null_mut(),
+            san_plain: false,
         }
     }
 
     /// Initialises a record in place, leaving the register area alone: it
     /// is written when the coroutine first switches away. (So are the timer
-    /// links, written when a timer is armed.)
+    /// links, written when a timer is armed, and the sanitizer fields,
+    /// written by `san::launch` when they are used at all.)
     ///
     /// # Safety
     /// `cr` points to writable, suitably aligned memory for a `Cr`.
     #[inline(always)]
     pub unsafe fn init(cr: *mut Cr, stack: Stack) {
-        // SAFETY: per the contract; every field but `regs` is written.
+        // SAFETY: per the contract; every field but those above is written.
         unsafe {
             ptr::addr_of_mut!((*cr).next_ready).write(ptr::null_mut());
             ptr::addr_of_mut!((*cr).blocked).write(false);

@@ -8,6 +8,7 @@ use crate::core::fdwait::FdTable;
 use crate::core::handles::Handles;
 use crate::core::live::Cells;
 use crate::core::pool::Pool;
+use crate::core::san;
 use crate::core::stack::{Stack, StackPool};
 use crate::core::timers::Timers;
 use core::cell::{Cell, UnsafeCell};
@@ -38,6 +39,8 @@ pub struct Ctx {
     bundles: UnsafeCell<Pool>,
     cells: UnsafeCell<Cells>,
     scratch: UnsafeCell<Vec<u8>>,
+    /// What the sanitizer hooks keep per thread (unused without them).
+    pub san: san::State,
 }
 
 // The accessors below hand out `&mut` to one part of the context. Callers keep
@@ -146,6 +149,7 @@ fn init() -> Option<&'static Ctx> {
             bundles: UnsafeCell::new(Pool::new(Pool::block::<crate::core::bundle::Bundle>())),
             cells: UnsafeCell::new(Cells::new()),
             scratch: UnsafeCell::new(Vec::new()),
+            san: san::State::new(),
         })
     };
     // SAFETY: p is the valid context just built, not yet shared.
@@ -160,6 +164,7 @@ fn init() -> Option<&'static Ctx> {
         return None;
     }
     cx.running.set(cx.main.get());
+    san::init_thread(cx);
     arch::tls_set(p as *mut u8);
     Some(cx)
 }

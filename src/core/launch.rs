@@ -9,7 +9,7 @@ use crate::core::bundle::{self, Bundle};
 use crate::core::cr::Cr;
 use crate::core::ctx::Ctx;
 use crate::core::stack::{Stack, STACK_RESERVED};
-use crate::core::{callermem, handles, sched};
+use crate::core::{callermem, handles, san, sched};
 use core::mem::{align_of, size_of};
 
 /// Bytes of caller memory that `go_mem` reserves for the coroutine's bundle.
@@ -104,6 +104,9 @@ pub fn prologue(cx: &Ctx, mem: Mem, bndl: i32) -> Result<Launched, i32> {
     bundle::join(b, cr);
     sched::push_ready(cx, me);
     cx.running.set(cr);
+    if san::on() {
+        san::launch(cx); // (The caller is the queue's tail.)
+    }
     Ok(Launched { handle, save_to: me, stack_top: top as *mut u8 })
 }
 

@@ -17,6 +17,7 @@ pub mod live;
 pub mod overflow;
 pub mod poller;
 pub mod pool;
+pub mod san;
 pub mod sched;
 pub mod stack;
 pub mod timers;

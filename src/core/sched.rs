@@ -6,7 +6,7 @@ use crate::core::clock::now_ms;
 use crate::core::cr::{Cr, FIRED_CANCEL, FIRED_TIMEOUT, NO_TIMER};
 use crate::core::ctx::Ctx;
 use crate::core::stack::Stack;
-use crate::core::{bundle, chan};
+use crate::core::{bundle, chan, san};
 use core::ptr;
 
 /// Every this many ready-queue picks the scheduler looks at the clock and the
@@ -158,8 +158,9 @@ pub fn suspend(cx: &Ctx) {
     if nx != me {
         cx.running.set(nx);
         // SAFETY: nx holds a saved context of a live coroutine; me's record
-        // stays valid while it is suspended.
-        unsafe { arch::switch(&mut (*me).regs, &(*nx).regs) };
+        // stays valid while it is suspended. (The switch is the one that
+        // tells sanitizers, when a program carries one.)
+        unsafe { san::switcher()(&mut (*me).regs, &(*nx).regs) };
     }
 }
 
@@ -207,6 +208,9 @@ pub fn finish(cx: &Ctx) -> ! {
         cx.zombie.set(stack);
     }
     let nx = next(cx);
+    if san::on() {
+        san::exit(cx, nx); // (Finds all else in cx: no register kept for it.)
+    }
     cx.running.set(nx);
     // SAFETY: nx holds a saved context of a live coroutine.
     unsafe { arch::jump(&(*nx).regs) }

@@ -18,6 +18,7 @@
 
 use crate::arch;
 use crate::core::overflow::AltStack;
+use crate::core::san;
 use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -192,7 +193,8 @@ impl StackPool {
 }
 
 /// Bytes at the top of a mapped stack that coroutines do not use: the
-/// first word holds the stack's valgrind id (when running under valgrind).
+/// first word holds the stack's valgrind id (when running under valgrind),
+/// the second the ASan fake stack left by its last coroutine (see `san`).
 pub const STACK_RESERVED: usize = 16;
 
 /// Where a mapped stack keeps its valgrind id.
@@ -209,7 +211,16 @@ pub fn deregister(id: usize) {
     arch::valgrind_request(0, arch::VG_STACK_DEREGISTER, id, 0);
 }
 
+/// Where a mapped stack keeps the fake stack of its last coroutine (null
+/// in a fresh mapping).
+pub fn fake_slot(lo: *mut u8) -> *mut *mut core::ffi::c_void {
+    lo.wrapping_add(DEFAULT_STACK - STACK_RESERVED + 8) as *mut *mut core::ffi::c_void
+}
+
 fn unmap(lo: *mut u8, guard: usize) {
+    if san::on() {
+        san::unmapping(lo, DEFAULT_STACK);
+    }
     // SAFETY: lo - guard is the base of a mapping made by `get`, no longer in use.
     unsafe { libc::munmap(lo.wrapping_sub(guard) as *mut _, DEFAULT_STACK + guard) };
 }

@@ -2,7 +2,7 @@
 
 use crate::core::bundle::{self, Bundle};
 use crate::core::launch::{self, Mem};
-use crate::core::{ctx, errno, handles, sched};
+use crate::core::{ctx, errno, handles, san, sched};
 use core::ffi::{c_int, c_char, c_void};
 
 /// The C library's `sigjmp_buf`, only ever handled through pointers here.
@@ -92,6 +92,35 @@ pub unsafe extern "C" fn dill_prologue(
         }
         Err(e) => errno::fail(e),
     }
+}
+
+/// `dill_prologue` for the go() macro of ASan builds, which tells ASan
+/// about the switches it makes (calling `dill_san_arrived`, in `core::san`).
+/// (A wrapper, so that `dill_prologue` stays the only caller of the launch
+/// code, which is inlined there.)
+///
+/// # Safety
+/// As for `dill_prologue`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn dill_prologue_san(
+    ctx: *mut *mut sigjmp_buf,
+    ptr: *mut *mut c_void,
+    len: usize,
+    bndl: c_int,
+    file: *const c_char,
+    line: c_int,
+) -> c_int {
+    let cx = ctx::get().ok().filter(|_| san::on());
+    if let Some(cx) = cx {
+        cx.san.announcing.set(true);
+    }
+    // SAFETY: the caller's contract is ours.
+    let h = unsafe { dill_prologue(ctx, ptr, len, bndl, file, line) };
+    if let Some(cx) = cx {
+        cx.san.announcing.set(false);
+    }
+    h
 }
 
 /// Second half of `go()`: the coroutine's function returned; end it.

@@ -420,8 +420,8 @@ mod tests {
         let mut a = node(buf.as_mut_ptr(), 4);
         let mut e = node(buf.as_mut_ptr(), 0);
         let mut b = node(ptr::null_mut(), 6);
-        a.iol_next = &mut e;
         e.iol_next = &mut b;
+        a.iol_next = &mut e;
         let mut c = Cursor::new(&mut a);
         let mut iov = IoVecs::new();
         assert_eq!((c.iovecs(&mut iov, true), iov.len()), (4, 1));
