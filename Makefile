@@ -6,6 +6,11 @@ CARGO ?= cargo
 BUILD := $(CURDIR)/build
 SONAME := libdill.so.19
 REAL := libdill.so.19.1.0
+# The 2.14 generation (libtool 25:0:5), linked from the same archive.
+SONAME214 := libdill.so.20
+REAL214 := libdill.so.20.5.0
+ABI26 := abi/libdill-2.6.syms
+ABI214 := abi/libdill-2.14.syms
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 CTEST_SRC := $(wildcard ctest/*.c)
@@ -19,32 +24,83 @@ CTEST_LIBS := -L$(BUILD) -ldill -lpthread -Wl,-rpath,$(BUILD)
 FB := $(BUILD)/fallback
 FB_OK := $(patsubst ctest/%.c,$(FB)/ctest/%.ok,$(CTEST_SRC))
 
+# The 2.14 tests (ctest/214/NAME.c), built against include/2.14 and
+# libdill.so.20 (build/2.14/libdill.so links to it), natively and on the
+# portable context switch.
+CTEST214_SRC := $(wildcard ctest/214/*.c)
+CTEST214_OK := $(patsubst ctest/214/%.c,$(BUILD)/ctest214/%.ok,$(CTEST214_SRC))
+FB214_OK := $(patsubst ctest/214/%.c,$(FB)/ctest214/%.ok,$(CTEST214_SRC))
+CTEST214_CFLAGS := -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -I$(CURDIR)/include/2.14
+HDR214 := include/2.14/libdill.h include/2.14/libdillimpl.h $(wildcard ctest/*.h) $(wildcard ctest/214/*.h)
+
 .SECONDARY:
-.PHONY: all lib lib-fallback check ctest ctest-fallback ctest-valgrind example header install bench interop fuzz fuzz-check fuzz-api clean
+.PHONY: all lib lib-fallback check abi-check ctest ctest214 ctest214-fallback ctest-fallback ctest-valgrind example header install bench interop fuzz fuzz-check fuzz-api clean
 
 all: lib
 
-# Cargo decides what is stale; the copy keeps the output folder self-contained.
+# Both generations from the crate's one archive: $(call link_both,ARCHIVE,DIR)
+# makes DIR/libdill.so.19 and DIR/libdill.a (2.6; DIR/libdill.so links to
+# it) and DIR/libdill.so.20 and DIR/2.14/libdill.a (2.14; DIR/2.14/libdill.so
+# links to it), each exporting its own list of abi/.
+define link_both
+	@mkdir -p $(2)/2.14
+	@abi/link.sh $(1) $(ABI26) $(ABI214) $(2)/$(REAL) $(SONAME) $(2)/libdill.a
+	@abi/link.sh $(1) $(ABI214) $(ABI26) $(2)/$(REAL214) $(SONAME214) $(2)/2.14/libdill.a
+	@ln -sf $(REAL) $(2)/$(SONAME)
+	@ln -sf $(SONAME) $(2)/libdill.so
+	@ln -sf $(REAL214) $(2)/$(SONAME214)
+	@ln -sf ../$(SONAME214) $(2)/2.14/libdill.so
+endef
+
+# Cargo decides what is stale; link.sh replaces only what changed.
 lib:
 	$(CARGO) build --release
-	@mkdir -p $(BUILD)
-	@cmp -s target/release/libdill.so $(BUILD)/$(REAL) || cp target/release/libdill.so $(BUILD)/$(REAL)
-	@cmp -s target/release/libdill.a $(BUILD)/libdill.a || cp target/release/libdill.a $(BUILD)/libdill.a
-	@ln -sf $(REAL) $(BUILD)/$(SONAME)
-	@ln -sf $(SONAME) $(BUILD)/libdill.so
+	$(call link_both,target/release/libdill.a,$(BUILD))
 
 check: lib lib-fallback
 	$(CARGO) test --release
 	@rm -f $(BUILD)/ctest/*.ok $(FB)/ctest/*.ok $(BUILD)/ctest/*.vg
+	@rm -f $(BUILD)/ctest214/*.ok $(FB)/ctest214/*.ok $(BUILD)/abi.ok
 	@rm -f $(BUILD)/fuzz/check.ok
-	@$(MAKE) --no-print-directory -j$(JOBS) -k ctest ctest-fallback ctest-valgrind fuzz-check
+	@$(MAKE) --no-print-directory -j$(JOBS) -k abi-check ctest ctest214 ctest-fallback ctest214-fallback ctest-valgrind fuzz-check
 
 lib-fallback:
 	$(CARGO) build --release --features arch-fallback --target-dir target/fallback
-	@mkdir -p $(FB)
-	@cmp -s target/fallback/release/libdill.so $(FB)/$(REAL) || cp target/fallback/release/libdill.so $(FB)/$(REAL)
-	@ln -sf $(REAL) $(FB)/$(SONAME)
-	@ln -sf $(SONAME) $(FB)/libdill.so
+	$(call link_both,target/fallback/release/libdill.a,$(FB))
+
+# Each shared library exports exactly its generation's list.
+abi-check: $(BUILD)/abi.ok
+
+$(BUILD)/abi.ok: $(BUILD)/$(REAL) $(BUILD)/$(REAL214) $(ABI26) $(ABI214)
+	@nm -D --defined-only $(BUILD)/$(REAL) | awk '{print $$3}' | sort | cmp -s - $(ABI26) || { echo "FAIL: $(REAL) does not export exactly $(ABI26)"; exit 1; }
+	@nm -D --defined-only $(BUILD)/$(REAL214) | awk '{print $$3}' | sort | cmp -s - $(ABI214) || { echo "FAIL: $(REAL214) does not export exactly $(ABI214)"; exit 1; }
+	@readelf -d $(BUILD)/$(REAL) | grep -q 'SONAME.*\[$(SONAME)\]' && readelf -d $(BUILD)/$(REAL214) | grep -q 'SONAME.*\[$(SONAME214)\]' || { echo "FAIL: SONAME"; exit 1; }
+	@touch $@
+	@echo "pass: abi ($$(wc -l < $(ABI26)) symbols of 2.6, $$(wc -l < $(ABI214)) of 2.14)"
+
+ctest214: $(CTEST214_OK)
+	@echo "ctest214: $(words $(CTEST214_OK)) C tests of the 2.14 generation passed"
+
+ctest214-fallback: $(FB214_OK)
+	@echo "ctest214-fallback: $(words $(FB214_OK)) C tests of the 2.14 generation passed (sigsetjmp context switch)"
+
+$(BUILD)/ctest214/%: ctest/214/%.c $(HDR214) $(BUILD)/$(REAL214)
+	@mkdir -p $(dir $@)
+	@$(CC) $(CTEST214_CFLAGS) -o $@ $< -L$(BUILD)/2.14 -ldill -lpthread -Wl,-rpath,$(BUILD)
+
+$(FB)/ctest214/%: ctest/214/%.c $(HDR214) $(FB)/$(REAL214)
+	@mkdir -p $(dir $@)
+	@$(CC) $(CTEST214_CFLAGS) -Wno-clobbered -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB)/2.14 -ldill -lpthread -Wl,-rpath,$(FB)
+
+$(BUILD)/ctest214/%.ok: $(BUILD)/ctest214/%
+	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL (2.14): $*"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass (2.14): $*"
+
+$(FB)/ctest214/%.ok: $(FB)/ctest214/%
+	@timeout 120 $< > $@.log 2>&1 || { echo "FAIL (2.14, fallback): $*"; cat $@.log; exit 1; }
+	@touch $@
+	@echo "pass (2.14, fallback): $*"
 
 # Every ctest/NAME.c is a program that exits 0 on success.
 ctest: $(CTEST_OK)
@@ -232,14 +288,39 @@ interop: lib
 header:
 	DILL_BLESS=1 $(CARGO) test --release headers
 
+# Both shared libraries are installed; GENERATION (2.6 or 2.14) says which
+# one libdill.h, libdill.so, libdill.a and libdill.pc are. The other's are
+# beside them: include/libdill-OTHER/, lib/libdill-OTHER/ (libdill.so and
+# libdill.a) and libdill-OTHER.pc.
+GENERATION ?= 2.6
+OTHER_GEN := $(if $(filter 2.14,$(GENERATION)),2.6,2.14)
+GEN_INC_2.6 := include
+GEN_INC_2.14 := include/2.14
+GEN_A_2.6 := $(BUILD)/libdill.a
+GEN_A_2.14 := $(BUILD)/2.14/libdill.a
+GEN_SO_2.6 := $(SONAME)
+GEN_SO_2.14 := $(SONAME214)
+LIBDIR := $(DESTDIR)$(PREFIX)/lib
+INCDIR := $(DESTDIR)$(PREFIX)/include
+
+# $(call install_gen,GEN,SUBDIR,PCNAME,UP): SUBDIR is "" or /libdill-GEN,
+# UP the path from there back to lib/.
+define install_gen
+	install -d $(INCDIR)$(2) $(LIBDIR)$(2) $(LIBDIR)/pkgconfig
+	install -m 644 $(GEN_INC_$(1))/libdill.h $(GEN_INC_$(1))/libdillimpl.h $(INCDIR)$(2)/
+	install -m 644 $(GEN_A_$(1)) $(LIBDIR)$(2)/libdill.a
+	ln -sf $(4)$(GEN_SO_$(1)) $(LIBDIR)$(2)/libdill.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(1).0|g; s|@SUBDIR@|$(2)|g' libdill.pc.in > $(LIBDIR)/pkgconfig/$(3).pc
+endef
+
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 include/libdill.h include/libdillimpl.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(BUILD)/$(REAL) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(BUILD)/libdill.a $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(REAL) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libdill.so
-	sed -e 's|@PREFIX@|$(PREFIX)|g' libdill.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdill.pc
+	@case "$(GENERATION)" in 2.6|2.14) ;; *) echo "GENERATION must be 2.6 or 2.14"; exit 1;; esac
+	install -d $(LIBDIR)
+	install -m 755 $(BUILD)/$(REAL) $(BUILD)/$(REAL214) $(LIBDIR)/
+	ln -sf $(REAL) $(LIBDIR)/$(SONAME)
+	ln -sf $(REAL214) $(LIBDIR)/$(SONAME214)
+	$(call install_gen,$(GENERATION),,libdill,)
+	$(call install_gen,$(OTHER_GEN),/libdill-$(OTHER_GEN),libdill-$(OTHER_GEN),../)
 
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
 bench: lib $(CERTS)/stamp

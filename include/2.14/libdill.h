@@ -1,0 +1,295 @@
+#ifndef LIBDILL_H_INCLUDED
+#define LIBDILL_H_INCLUDED
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+#if defined __linux__
+#include <alloca.h>
+#endif
+
+/* ABI version: libtool current 25, revision 0, age 5 (SONAME libdill.so.20). */
+#define DILL_VERSION_CURRENT 25
+#define DILL_VERSION_REVISION 0
+#define DILL_VERSION_AGE 5
+
+#if !defined __GNUC__ && !defined __clang__
+#error "libdill needs GCC or clang (statement expressions, inline asm)"
+#endif
+
+#if DILL_NO_EXPORTS
+#define DILL_EXPORT
+#else
+#define DILL_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Memory for the *_mem functions: plain bytes, any alignment. */
+struct dill_bundle_storage {char _[64];};
+struct dill_chstorage {char _[144];};
+
+struct sockaddr;
+
+#define DILL_CHSEND 1
+#define DILL_CHRECV 2
+
+struct dill_chclause {
+  int op;
+  int ch;
+  void *val;
+  size_t len;
+};
+
+struct dill_iolist {
+  void *iol_base;
+  size_t iol_len;
+  struct dill_iolist *iol_next;
+  int iol_rsvd;
+};
+
+#define DILL_IPADDR_IPV4 1
+#define DILL_IPADDR_IPV6 2
+#define DILL_IPADDR_PREF_IPV4 3
+#define DILL_IPADDR_PREF_IPV6 4
+#define DILL_IPADDR_MAXSTRLEN 46
+
+struct dill_ipaddr {char _[32];};
+
+/* Functions run with go() must not be inlined into their caller. */
+#define dill_coroutine __attribute__((noinline))
+
+/* Kept alive by the portable go() below so the compiler keeps its alloca. */
+#ifdef __cplusplus
+extern "C" DILL_EXPORT volatile void *dill_unoptimisable;
+#else
+DILL_EXPORT extern volatile void *dill_unoptimisable;
+#endif
+
+/*
+ * go() saves the calling coroutine's context where dill_prologue says,
+ * moves to the new stack and calls the expression there. On x86-64 the
+ * context is eight words (rbx, rbp, r12-r15, rsp, resume address) saved
+ * inline; the library resumes it with eax = 1 and rdx = the context.
+ * Elsewhere sigsetjmp is used.
+ */
+#if defined(__x86_64__) && !defined DILL_ARCH_FALLBACK
+#define dill_setjmp(ctx) ({ \
+    int dill_rc__; \
+    __asm__ __volatile__( \
+        "lea 1f(%%rip), %%rcx\n\t" \
+        "mov %%rbx, 0(%%rdx)\n\t" \
+        "mov %%rbp, 8(%%rdx)\n\t" \
+        "mov %%r12, 16(%%rdx)\n\t" \
+        "mov %%r13, 24(%%rdx)\n\t" \
+        "mov %%r14, 32(%%rdx)\n\t" \
+        "mov %%r15, 40(%%rdx)\n\t" \
+        "mov %%rsp, 48(%%rdx)\n\t" \
+        "mov %%rcx, 56(%%rdx)\n\t" \
+        "xor %%eax, %%eax\n\t" \
+        "1:\n\t" \
+        : "=a"(dill_rc__) \
+        : "d"(ctx) \
+        : "memory", "rcx", "rsi", "rdi", "r8", "r9", "r10", "r11", "cc"); \
+    dill_rc__; \
+})
+/* The alloca forces a frame pointer, so locals stay reachable after the switch. */
+#define DILL_SETSP(x) \
+    __asm__(""::"r"(alloca(sizeof(size_t)))); \
+    __asm__ __volatile__("movq %0, %%rsp"::"r"(x));
+#else
+#define dill_setjmp(ctx) sigsetjmp(ctx, 0)
+#define DILL_SETSP(x) \
+    dill_unoptimisable = alloca((char*)alloca(sizeof(size_t)) - (char*)(x));
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+DILL_EXPORT __attribute__((noinline)) int dill_prologue(sigjmp_buf **ctx, void **ptr, size_t len,
+    int bndl, const char *file, int line);
+DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
+#ifdef __cplusplus
+}
+#endif
+
+#define dill_go_(fn, ptr, len, bndl) ({ \
+    sigjmp_buf *dill_ctx__; \
+    void *dill_stk__ = (ptr); \
+    int dill_h__ = dill_prologue(&dill_ctx__, &dill_stk__, (len), (bndl), \
+        __FILE__, __LINE__); \
+    if(dill_h__ >= 0 && !dill_setjmp(*dill_ctx__)) { \
+        DILL_SETSP(dill_stk__); \
+        fn; \
+        dill_epilogue(); \
+    } \
+    dill_h__; \
+})
+
+/* go_mem's memory starts with the coroutine's bundle (a dill_bundle_storage). */
+#define dill_go(fn) dill_go_(fn, NULL, 0, -1)
+#define dill_go_mem(fn, ptr, len) dill_go_(fn, ptr, len, -1)
+#define dill_bundle_go(bndl, fn) dill_go_(fn, NULL, 0, bndl)
+#define dill_bundle_go_mem(bndl, fn, ptr, len) dill_go_(fn, ptr, len, bndl)
+
+#if !defined DILL_DISABLE_RAW_NAMES
+#define coroutine dill_coroutine
+#define go dill_go
+#define go_mem dill_go_mem
+#define bundle_go dill_bundle_go
+#define bundle_go_mem dill_bundle_go_mem
+#define bundle_storage dill_bundle_storage
+#define CHSEND DILL_CHSEND
+#define CHRECV DILL_CHRECV
+#define chclause dill_chclause
+#define chstorage dill_chstorage
+#define iolist dill_iolist
+#define ipaddr dill_ipaddr
+#define IPADDR_IPV4 DILL_IPADDR_IPV4
+#define IPADDR_IPV6 DILL_IPADDR_IPV6
+#define IPADDR_PREF_IPV4 DILL_IPADDR_PREF_IPV4
+#define IPADDR_PREF_IPV6 DILL_IPADDR_PREF_IPV6
+#define IPADDR_MAXSTRLEN DILL_IPADDR_MAXSTRLEN
+#endif
+
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+DILL_EXPORT int dill_chmake(int *chv);
+
+DILL_EXPORT int dill_chmake_mem(struct dill_chstorage *mem, int *chv);
+
+DILL_EXPORT int dill_chsend(int ch, const void *val, size_t len, int64_t deadline);
+
+DILL_EXPORT int dill_chrecv(int ch, void *val, size_t len, int64_t deadline);
+
+DILL_EXPORT int dill_chdone(int ch);
+
+DILL_EXPORT int dill_choose(struct dill_chclause *clauses, int nclauses, int64_t deadline);
+
+DILL_EXPORT int dill_bundle(void);
+
+DILL_EXPORT int dill_bundle_mem(struct dill_bundle_storage *mem);
+
+DILL_EXPORT int dill_bundle_wait(int h, int64_t deadline);
+
+DILL_EXPORT int dill_yield(void);
+
+DILL_EXPORT int dill_hclose(int h);
+
+DILL_EXPORT int dill_hown(int h);
+
+DILL_EXPORT int64_t dill_now(void);
+
+DILL_EXPORT int dill_msleep(int64_t deadline);
+
+DILL_EXPORT int dill_fdin(int fd, int64_t deadline);
+
+DILL_EXPORT int dill_fdout(int fd, int64_t deadline);
+
+DILL_EXPORT int dill_fdclean(int fd);
+
+DILL_EXPORT int dill_ipaddr_local(struct dill_ipaddr *addr, const char *name, int port, int mode);
+
+DILL_EXPORT
+int dill_ipaddr_remote(struct dill_ipaddr *addr,
+                       const char *name,
+                       int port,
+                       int mode,
+                       int64_t deadline);
+
+DILL_EXPORT const char *dill_ipaddr_str(const struct dill_ipaddr *addr, char *ipstr);
+
+DILL_EXPORT int dill_ipaddr_family(const struct dill_ipaddr *addr);
+
+DILL_EXPORT int dill_ipaddr_len(const struct dill_ipaddr *addr);
+
+DILL_EXPORT const struct sockaddr *dill_ipaddr_sockaddr(const struct dill_ipaddr *addr);
+
+DILL_EXPORT int dill_ipaddr_port(const struct dill_ipaddr *addr);
+
+DILL_EXPORT void dill_ipaddr_setport(struct dill_ipaddr *addr, int port);
+
+DILL_EXPORT
+int dill_ipaddr_equal(const struct dill_ipaddr *addr1,
+                      const struct dill_ipaddr *addr2,
+                      int ignore_port);
+
+DILL_EXPORT int dill_bsend(int s, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT int dill_brecv(int s, void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT
+int dill_bsendl(int s,
+                struct dill_iolist *first,
+                struct dill_iolist *last,
+                int64_t deadline);
+
+DILL_EXPORT
+int dill_brecvl(int s,
+                struct dill_iolist *first,
+                struct dill_iolist *last,
+                int64_t deadline);
+
+DILL_EXPORT int dill_msend(int s, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT ssize_t dill_mrecv(int s, void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT
+int dill_msendl(int s,
+                struct dill_iolist *first,
+                struct dill_iolist *last,
+                int64_t deadline);
+
+DILL_EXPORT
+ssize_t dill_mrecvl(int s,
+                    struct dill_iolist *first,
+                    struct dill_iolist *last,
+                    int64_t deadline);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#if !defined DILL_DISABLE_RAW_NAMES
+#define chmake dill_chmake
+#define chmake_mem dill_chmake_mem
+#define chsend dill_chsend
+#define chrecv dill_chrecv
+#define chdone dill_chdone
+#define choose dill_choose
+#define bundle dill_bundle
+#define bundle_mem dill_bundle_mem
+#define bundle_wait dill_bundle_wait
+#define yield dill_yield
+#define hclose dill_hclose
+#define hown dill_hown
+#define now dill_now
+#define msleep dill_msleep
+#define fdin dill_fdin
+#define fdout dill_fdout
+#define fdclean dill_fdclean
+#define ipaddr_local dill_ipaddr_local
+#define ipaddr_remote dill_ipaddr_remote
+#define ipaddr_str dill_ipaddr_str
+#define ipaddr_family dill_ipaddr_family
+#define ipaddr_len dill_ipaddr_len
+#define ipaddr_sockaddr dill_ipaddr_sockaddr
+#define ipaddr_port dill_ipaddr_port
+#define ipaddr_setport dill_ipaddr_setport
+#define ipaddr_equal dill_ipaddr_equal
+#define bsend dill_bsend
+#define brecv dill_brecv
+#define bsendl dill_bsendl
+#define brecvl dill_brecvl
+#define msend dill_msend
+#define mrecv dill_mrecv
+#define msendl dill_msendl
+#define mrecvl dill_mrecvl
+#endif
+
+#endif  /* LIBDILL_H_INCLUDED */
