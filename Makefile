@@ -72,8 +72,8 @@ lib-fallback:
 abi-check: $(BUILD)/abi.ok
 
 $(BUILD)/abi.ok: $(BUILD)/$(REAL) $(BUILD)/$(REAL214) $(ABI26) $(ABI214)
-	@nm -D --defined-only $(BUILD)/$(REAL) | awk '{print $$3}' | sort | cmp -s - $(ABI26) || { echo "FAIL: $(REAL) does not export exactly $(ABI26)"; exit 1; }
-	@nm -D --defined-only $(BUILD)/$(REAL214) | awk '{print $$3}' | sort | cmp -s - $(ABI214) || { echo "FAIL: $(REAL214) does not export exactly $(ABI214)"; exit 1; }
+	@nm -D --defined-only $(BUILD)/$(REAL) | awk '{print $$3}' | LC_ALL=C sort | cmp -s - $(ABI26) || { echo "FAIL: $(REAL) does not export exactly $(ABI26)"; exit 1; }
+	@nm -D --defined-only $(BUILD)/$(REAL214) | awk '{print $$3}' | LC_ALL=C sort | cmp -s - $(ABI214) || { echo "FAIL: $(REAL214) does not export exactly $(ABI214)"; exit 1; }
 	@readelf -d $(BUILD)/$(REAL) | grep -q 'SONAME.*\[$(SONAME)\]' && readelf -d $(BUILD)/$(REAL214) | grep -q 'SONAME.*\[$(SONAME214)\]' || { echo "FAIL: SONAME"; exit 1; }
 	@touch $@
 	@echo "pass: abi ($$(wc -l < $(ABI26)) symbols of 2.6, $$(wc -l < $(ABI214)) of 2.14)"

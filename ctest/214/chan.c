@@ -19,6 +19,12 @@ static coroutine void blocked_recv(int ch, int *err) {
     *err = rc == -1 ? errno : 0;
 }
 
+static coroutine void blocked_send(int ch, int *err) {
+    int v = 1;
+    int rc = chsend(ch, &v, sizeof(v), -1);
+    *err = rc == -1 ? errno : 0;
+}
+
 int main(void) {
     int ch[2];
     CHECK_ERR(chmake(NULL), EINVAL);
@@ -68,7 +74,11 @@ int main(void) {
 
     /* chdone: a receiver waiting at the other end fails with EPIPE, and so
        do later receives and sends; a second chdone too. */
-    int err = -1;
+    /* Static: the compiler cannot see it change under a coroutine's
+       pointer (a static coroutine function lets it prove the local is
+       not touched by the calls in between). */
+    static int err;
+    err = -1;
     h = go(blocked_recv(ch[1], &err));
     CHECK_OK(yield());
     CHECK_OK(chdone(ch[0]));
@@ -85,6 +95,20 @@ int main(void) {
     CHECK_OK(hclose(h));
     CHECK_OK(hclose(ch[0]));
     CHECK_OK(hclose(ch[1]));
+
+    /* A sender still blocked when both ends are closed learns that the
+       channel ended (EPIPE); closing the other end first leaves it waiting. */
+    CHECK_OK(chmake(ch));
+    err = -1;
+    h = go(blocked_send(ch[0], &err));
+    CHECK_OK(yield());
+    CHECK_OK(hclose(ch[1]));
+    CHECK_OK(yield());
+    CHECK(err == -1);
+    CHECK_OK(hclose(ch[0]));
+    CHECK_OK(yield());
+    CHECK(err == EPIPE);
+    CHECK_OK(hclose(h));
 
     /* chmake_mem in unaligned storage. */
     static char mem[sizeof(struct chstorage) + 1];

@@ -30,6 +30,12 @@
 /* Memory for the *_mem functions: plain bytes, any alignment. */
 struct dill_bundle_storage {char _[64];};
 struct dill_chstorage {char _[144];};
+struct dill_tcp_listener_storage {char _[56];};
+struct dill_tcp_storage {char _[72];};
+struct dill_ipc_listener_storage {char _[24];};
+struct dill_ipc_storage {char _[72];};
+struct dill_ipc_pair_storage {char _[144];};
+struct dill_http_storage {char _[1296];};
 
 struct sockaddr;
 
@@ -145,6 +151,12 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define CHRECV DILL_CHRECV
 #define chclause dill_chclause
 #define chstorage dill_chstorage
+#define tcp_listener_storage dill_tcp_listener_storage
+#define tcp_storage dill_tcp_storage
+#define ipc_listener_storage dill_ipc_listener_storage
+#define ipc_storage dill_ipc_storage
+#define ipc_pair_storage dill_ipc_pair_storage
+#define http_storage dill_http_storage
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -193,6 +205,42 @@ DILL_EXPORT int dill_fdout(int fd, int64_t deadline);
 
 DILL_EXPORT int dill_fdclean(int fd);
 
+DILL_EXPORT int dill_http_attach(int s);
+
+DILL_EXPORT int dill_http_attach_mem(int s, struct dill_http_storage *mem);
+
+DILL_EXPORT int dill_http_done(int s, int64_t deadline);
+
+DILL_EXPORT int dill_http_detach(int s, int64_t deadline);
+
+DILL_EXPORT
+int dill_http_sendrequest(int s,
+                          const char *command,
+                          const char *resource,
+                          int64_t deadline);
+
+DILL_EXPORT
+int dill_http_recvrequest(int s,
+                          char *command,
+                          size_t commandlen,
+                          char *resource,
+                          size_t resourcelen,
+                          int64_t deadline);
+
+DILL_EXPORT int dill_http_sendstatus(int s, int status, const char *reason, int64_t deadline);
+
+DILL_EXPORT int dill_http_recvstatus(int s, char *reason, size_t reasonlen, int64_t deadline);
+
+DILL_EXPORT int dill_http_sendfield(int s, const char *name, const char *value, int64_t deadline);
+
+DILL_EXPORT
+int dill_http_recvfield(int s,
+                        char *name,
+                        size_t namelen,
+                        char *value,
+                        size_t valuelen,
+                        int64_t deadline);
+
 DILL_EXPORT int dill_ipaddr_local(struct dill_ipaddr *addr, const char *name, int port, int mode);
 
 DILL_EXPORT
@@ -218,6 +266,40 @@ DILL_EXPORT
 int dill_ipaddr_equal(const struct dill_ipaddr *addr1,
                       const struct dill_ipaddr *addr2,
                       int ignore_port);
+
+DILL_EXPORT int dill_ipc_listen(const char *addr, int backlog);
+
+DILL_EXPORT
+int dill_ipc_listen_mem(const char *addr,
+                        int backlog,
+                        struct dill_ipc_listener_storage *mem);
+
+DILL_EXPORT int dill_ipc_accept(int s, int64_t deadline);
+
+DILL_EXPORT int dill_ipc_accept_mem(int s, struct dill_ipc_storage *mem, int64_t deadline);
+
+DILL_EXPORT int dill_ipc_connect(const char *addr, int64_t deadline);
+
+DILL_EXPORT
+int dill_ipc_connect_mem(const char *addr,
+                         struct dill_ipc_storage *mem,
+                         int64_t deadline);
+
+DILL_EXPORT int dill_ipc_done(int s, int64_t deadline);
+
+DILL_EXPORT int dill_ipc_close(int s, int64_t deadline);
+
+DILL_EXPORT int dill_ipc_fromfd(int fd);
+
+DILL_EXPORT int dill_ipc_fromfd_mem(int fd, struct dill_ipc_storage *mem);
+
+DILL_EXPORT int dill_ipc_listener_fromfd(int fd);
+
+DILL_EXPORT int dill_ipc_listener_fromfd_mem(int fd, struct dill_ipc_listener_storage *mem);
+
+DILL_EXPORT int dill_ipc_pair(int *s);
+
+DILL_EXPORT int dill_ipc_pair_mem(struct dill_ipc_pair_storage *mem, int *s);
 
 DILL_EXPORT int dill_bsend(int s, const void *buf, size_t len, int64_t deadline);
 
@@ -251,6 +333,40 @@ ssize_t dill_mrecvl(int s,
                     struct dill_iolist *last,
                     int64_t deadline);
 
+DILL_EXPORT int dill_tcp_listen(struct dill_ipaddr *addr, int backlog);
+
+DILL_EXPORT
+int dill_tcp_listen_mem(struct dill_ipaddr *addr,
+                        int backlog,
+                        struct dill_tcp_listener_storage *mem);
+
+DILL_EXPORT int dill_tcp_accept(int s, struct dill_ipaddr *addr, int64_t deadline);
+
+DILL_EXPORT
+int dill_tcp_accept_mem(int s,
+                        struct dill_ipaddr *addr,
+                        struct dill_tcp_storage *mem,
+                        int64_t deadline);
+
+DILL_EXPORT int dill_tcp_connect(const struct dill_ipaddr *addr, int64_t deadline);
+
+DILL_EXPORT
+int dill_tcp_connect_mem(const struct dill_ipaddr *addr,
+                         struct dill_tcp_storage *mem,
+                         int64_t deadline);
+
+DILL_EXPORT int dill_tcp_done(int s, int64_t deadline);
+
+DILL_EXPORT int dill_tcp_close(int s, int64_t deadline);
+
+DILL_EXPORT int dill_tcp_fromfd(int fd);
+
+DILL_EXPORT int dill_tcp_fromfd_mem(int fd, struct dill_tcp_storage *mem);
+
+DILL_EXPORT int dill_tcp_listener_fromfd(int fd);
+
+DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_storage *mem);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -273,6 +389,16 @@ ssize_t dill_mrecvl(int s,
 #define fdin dill_fdin
 #define fdout dill_fdout
 #define fdclean dill_fdclean
+#define http_attach dill_http_attach
+#define http_attach_mem dill_http_attach_mem
+#define http_done dill_http_done
+#define http_detach dill_http_detach
+#define http_sendrequest dill_http_sendrequest
+#define http_recvrequest dill_http_recvrequest
+#define http_sendstatus dill_http_sendstatus
+#define http_recvstatus dill_http_recvstatus
+#define http_sendfield dill_http_sendfield
+#define http_recvfield dill_http_recvfield
 #define ipaddr_local dill_ipaddr_local
 #define ipaddr_remote dill_ipaddr_remote
 #define ipaddr_str dill_ipaddr_str
@@ -282,6 +408,20 @@ ssize_t dill_mrecvl(int s,
 #define ipaddr_port dill_ipaddr_port
 #define ipaddr_setport dill_ipaddr_setport
 #define ipaddr_equal dill_ipaddr_equal
+#define ipc_listen dill_ipc_listen
+#define ipc_listen_mem dill_ipc_listen_mem
+#define ipc_accept dill_ipc_accept
+#define ipc_accept_mem dill_ipc_accept_mem
+#define ipc_connect dill_ipc_connect
+#define ipc_connect_mem dill_ipc_connect_mem
+#define ipc_done dill_ipc_done
+#define ipc_close dill_ipc_close
+#define ipc_fromfd dill_ipc_fromfd
+#define ipc_fromfd_mem dill_ipc_fromfd_mem
+#define ipc_listener_fromfd dill_ipc_listener_fromfd
+#define ipc_listener_fromfd_mem dill_ipc_listener_fromfd_mem
+#define ipc_pair dill_ipc_pair
+#define ipc_pair_mem dill_ipc_pair_mem
 #define bsend dill_bsend
 #define brecv dill_brecv
 #define bsendl dill_bsendl
@@ -290,6 +430,18 @@ ssize_t dill_mrecvl(int s,
 #define mrecv dill_mrecv
 #define msendl dill_msendl
 #define mrecvl dill_mrecvl
+#define tcp_listen dill_tcp_listen
+#define tcp_listen_mem dill_tcp_listen_mem
+#define tcp_accept dill_tcp_accept
+#define tcp_accept_mem dill_tcp_accept_mem
+#define tcp_connect dill_tcp_connect
+#define tcp_connect_mem dill_tcp_connect_mem
+#define tcp_done dill_tcp_done
+#define tcp_close dill_tcp_close
+#define tcp_fromfd dill_tcp_fromfd
+#define tcp_fromfd_mem dill_tcp_fromfd_mem
+#define tcp_listener_fromfd dill_tcp_listener_fromfd
+#define tcp_listener_fromfd_mem dill_tcp_listener_fromfd_mem
 #endif
 
 #endif  /* LIBDILL_H_INCLUDED */

@@ -1,12 +1,18 @@
 //! Handles: dill_hown, dill_hclose (2.14 has no hdup: one number per
 //! object, and hown moves it).
 
-use crate::core::{ctx, errno, handles};
+use crate::core::{chan, ctx, errno, handles};
 use core::ffi::c_int;
 
 /// Closes the object behind `h` (2.14 has one handle per object).
 #[no_mangle]
 pub extern "C" fn dill_hclose(h: c_int) -> c_int {
+    if let Ok(cx) = ctx::get() {
+        if let Some(vfs) = cx.handles().get(h) {
+            // Waiters on the last end of a channel learn it ended (EPIPE).
+            chan::fail_at_last_close(cx, vfs);
+        }
+    }
     crate::ffi::handles::hclose(h)
 }
 

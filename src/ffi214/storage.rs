@@ -14,4 +14,22 @@ macro_rules! storage {
     )*};
 }
 
-storage!(dill_bundle_storage, dill_chstorage);
+storage!(
+    dill_bundle_storage,
+    dill_chstorage,
+    dill_tcp_listener_storage,
+    dill_tcp_storage,
+    dill_ipc_listener_storage,
+    dill_ipc_storage,
+    dill_ipc_pair_storage,
+    dill_http_storage
+);
+
+/// The memory for an object of type `T` in a storage of `size` bytes: None
+/// for NULL (EINVAL), null when `T` does not fit or `mem` is misaligned for
+/// it (the object is then allocated), else `mem`.
+#[inline]
+pub(crate) fn place<T>(mem: *mut core::ffi::c_void, size: usize) -> Option<*mut core::ffi::c_void> {
+    let m = crate::ffi::caller_mem::<T>(mem)?;
+    Some(if core::mem::size_of::<T>() <= size { m } else { core::ptr::null_mut() })
+}

@@ -2,6 +2,7 @@
 //! socket interfaces, and the TCP, IPC and UDP protocols.
 
 mod dns;
+pub mod adopt;
 pub mod fdio;
 mod hosts;
 mod ifaces;
