@@ -6,7 +6,8 @@ use crate::core::{ctx, errno};
 use crate::ffi::ipc as c26;
 use crate::net::listener::Listener;
 use crate::net::stream::{Stream, IPC};
-use crate::net::adopt;
+use crate::net::{adopt, stream214};
+use super::tcp::made;
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
@@ -42,7 +43,7 @@ pub unsafe extern "C" fn dill_ipc_listen_mem(addr: *const c_char, backlog: c_int
 /// Accepts a connection.
 #[no_mangle]
 pub extern "C" fn dill_ipc_accept(s: c_int, deadline: i64) -> c_int {
-    c26::ipc_accept(s, deadline)
+    made(c26::ipc_accept(s, deadline))
 }
 
 /// dill_ipc_accept in caller storage.
@@ -54,7 +55,7 @@ pub unsafe extern "C" fn dill_ipc_accept_mem(s: c_int, mem: *mut dill_ipc_storag
     if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
         return errno::fail(libc::EINVAL);
     }
-    c26::ipc_accept(s, deadline)
+    made(c26::ipc_accept(s, deadline))
 }
 
 /// Connects to the UNIX socket at `addr`.
@@ -64,7 +65,7 @@ pub unsafe extern "C" fn dill_ipc_accept_mem(s: c_int, mem: *mut dill_ipc_storag
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_connect(addr: *const c_char, deadline: i64) -> c_int {
     // SAFETY: the same contract.
-    unsafe { c26::ipc_connect(addr, deadline) }
+    made(unsafe { c26::ipc_connect(addr, deadline) })
 }
 
 /// dill_ipc_connect in caller storage.
@@ -77,7 +78,31 @@ pub unsafe extern "C" fn dill_ipc_connect_mem(addr: *const c_char, mem: *mut dil
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the stream is allocated.
-    unsafe { c26::ipc_connect(addr, deadline) }
+    made(unsafe { c26::ipc_connect(addr, deadline) })
+}
+
+/// `made` for both ends of a new pair (when `rc` is 0).
+fn pair_made(rc: c_int, s: *mut c_int) -> c_int {
+    if rc == 0 {
+        // SAFETY: s holds the two new handles.
+        unsafe {
+            made(*s);
+            made(*s.add(1));
+        }
+    }
+    rc
+}
+
+/// Sends a copy of file descriptor `fd` over IPC connection `s`.
+#[no_mangle]
+pub extern "C" fn dill_ipc_sendfd(s: c_int, fd: c_int, deadline: i64) -> c_int {
+    crate::ffi::with_ctx(|cx| stream214::send_fd(cx, s, fd, deadline).map(|()| 0))
+}
+
+/// Receives a file descriptor sent with dill_ipc_sendfd.
+#[no_mangle]
+pub extern "C" fn dill_ipc_recvfd(s: c_int, deadline: i64) -> c_int {
+    crate::ffi::with_ctx(|cx| stream214::recv_fd(cx, s, deadline))
 }
 
 /// Our side sends no more; receiving goes on.
@@ -96,7 +121,7 @@ pub extern "C" fn dill_ipc_close(s: c_int, deadline: i64) -> c_int {
 /// A connection over connected UNIX stream socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_ipc_fromfd(fd: c_int) -> c_int {
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, IPC)))
+    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, IPC))))
 }
 
 /// dill_ipc_fromfd in caller storage.
@@ -134,7 +159,7 @@ pub unsafe extern "C" fn dill_ipc_listener_fromfd_mem(fd: c_int, mem: *mut dill_
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_pair(s: *mut c_int) -> c_int {
     // SAFETY: the same contract.
-    unsafe { c26::ipc_pair(s) }
+    pair_made(unsafe { c26::ipc_pair(s) }, s)
 }
 
 /// dill_ipc_pair in caller storage.
@@ -147,5 +172,5 @@ pub unsafe extern "C" fn dill_ipc_pair_mem(mem: *mut dill_ipc_pair_storage, s: *
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the streams are allocated.
-    unsafe { c26::ipc_pair(s) }
+    pair_made(unsafe { c26::ipc_pair(s) }, s)
 }

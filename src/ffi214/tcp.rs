@@ -7,7 +7,7 @@ use crate::ffi::tcp as c26;
 use crate::net::ipaddr::ipaddr;
 use crate::net::listener::Listener;
 use crate::net::stream::{self, Stream, TCP};
-use crate::net::adopt;
+use crate::net::{adopt, stream214};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn dill_tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, 
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) -> c_int {
     // SAFETY: the same contract.
-    unsafe { c26::tcp_accept(s, addr, deadline) }
+    made(unsafe { c26::tcp_accept(s, addr, deadline) })
 }
 
 /// dill_tcp_accept in caller storage.
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the stream is allocated.
-    unsafe { c26::tcp_accept(s, addr, deadline) }
+    made(unsafe { c26::tcp_accept(s, addr, deadline) })
 }
 
 /// Connects to `addr`.
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_connect(addr: *const ipaddr, deadline: i64) -> c_int {
     // SAFETY: the same contract.
-    unsafe { c26::tcp_connect(addr, deadline) }
+    made(unsafe { c26::tcp_connect(addr, deadline) })
 }
 
 /// dill_tcp_connect in caller storage.
@@ -81,7 +81,16 @@ pub unsafe extern "C" fn dill_tcp_connect_mem(addr: *const ipaddr, mem: *mut dil
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the stream is allocated.
-    unsafe { c26::tcp_connect(addr, deadline) }
+    made(unsafe { c26::tcp_connect(addr, deadline) })
+}
+
+/// A new connection's handle, its stream given 2.14's state (see
+/// `net::stream214`); -1 passes through.
+pub(crate) fn made(h: c_int) -> c_int {
+    match ctx::get() {
+        Ok(cx) => stream214::made(cx, h),
+        Err(_) => h,
+    }
 }
 
 /// Our side sends no more (FIN); receiving goes on.
@@ -110,7 +119,7 @@ pub extern "C" fn dill_tcp_close(s: c_int, deadline: i64) -> c_int {
 /// A connection over connected TCP socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_tcp_fromfd(fd: c_int) -> c_int {
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, TCP)))
+    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, TCP))))
 }
 
 /// dill_tcp_fromfd in caller storage.

@@ -13,6 +13,7 @@ pub mod listener;
 mod resolvconf;
 pub mod resolve;
 pub mod stream;
+pub mod stream214;
 pub mod tcp;
 pub mod udp;
 pub mod vfs;
