@@ -36,6 +36,7 @@ struct dill_ipc_listener_storage {char _[24];};
 struct dill_ipc_storage {char _[72];};
 struct dill_ipc_pair_storage {char _[144];};
 struct dill_http_storage {char _[1296];};
+struct dill_udp_storage {char _[72];};
 
 struct sockaddr;
 
@@ -157,6 +158,7 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define ipc_storage dill_ipc_storage
 #define ipc_pair_storage dill_ipc_pair_storage
 #define http_storage dill_http_storage
+#define udp_storage dill_udp_storage
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -371,6 +373,35 @@ DILL_EXPORT int dill_tcp_listener_fromfd(int fd);
 
 DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_storage *mem);
 
+DILL_EXPORT int dill_udp_open(struct dill_ipaddr *local, const struct dill_ipaddr *remote);
+
+DILL_EXPORT
+int dill_udp_open_mem(struct dill_ipaddr *local,
+                      const struct dill_ipaddr *remote,
+                      struct dill_udp_storage *mem);
+
+DILL_EXPORT int dill_udp_send(int s, const struct dill_ipaddr *addr, const void *buf, size_t len);
+
+DILL_EXPORT
+int dill_udp_sendl(int s,
+                   const struct dill_ipaddr *addr,
+                   struct dill_iolist *first,
+                   struct dill_iolist *last);
+
+DILL_EXPORT
+ssize_t dill_udp_recvl(int s,
+                       struct dill_ipaddr *addr,
+                       struct dill_iolist *first,
+                       struct dill_iolist *last,
+                       int64_t deadline);
+
+DILL_EXPORT
+ssize_t dill_udp_recv(int s,
+                      struct dill_ipaddr *addr,
+                      void *buf,
+                      size_t len,
+                      int64_t deadline);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -448,6 +479,12 @@ DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_st
 #define tcp_fromfd_mem dill_tcp_fromfd_mem
 #define tcp_listener_fromfd dill_tcp_listener_fromfd
 #define tcp_listener_fromfd_mem dill_tcp_listener_fromfd_mem
+#define udp_open dill_udp_open
+#define udp_open_mem dill_udp_open_mem
+#define udp_send dill_udp_send
+#define udp_sendl dill_udp_sendl
+#define udp_recvl dill_udp_recvl
+#define udp_recv dill_udp_recv
 #endif
 
 #endif  /* LIBDILL_H_INCLUDED */

@@ -99,6 +99,5 @@ pub unsafe extern "C" fn dill_ipaddr_setport(addr: *mut ipaddr, port: c_int) {
 pub unsafe extern "C" fn dill_ipaddr_equal(addr1: *const ipaddr, addr2: *const ipaddr, ignore_port: c_int) -> c_int {
     // SAFETY: caller's contract.
     let (Some(a), Some(b)) = (unsafe { addr1.as_ref() }, unsafe { addr2.as_ref() }) else { return 0 };
-    let same = a.family() == b.family() && a.addr() == b.addr() && (ignore_port != 0 || a.port() == b.port());
-    same as c_int
+    a.same(b, ignore_port != 0) as c_int
 }

@@ -16,3 +16,4 @@ pub mod ipaddr;
 pub mod sockets;
 pub mod storage;
 pub mod tcp;
+pub mod udp;

@@ -17,6 +17,17 @@ fn on_stream(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64, sen
     Some(crate::ffi::status(stream214::io(cx, st, first, last, deadline, send)))
 }
 
+/// mrecvl on our UDP socket `s` (2.14 drops datagrams from others than its
+/// remote), or None if `s` is something else.
+fn on_udp(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> Option<libc::ssize_t> {
+    let cx = ctx::get().ok()?;
+    let u = crate::ffi::udp::udp_of(cx, s).ok()?;
+    Some(match super::udp::recv(cx, u, ptr::null_mut(), first, last, deadline) {
+        Ok(n) => n as libc::ssize_t,
+        Err(e) => crate::core::errno::fail(e) as libc::ssize_t,
+    })
+}
+
 /// `on_stream` for one buffer.
 fn on_stream1(s: c_int, buf: *mut c_void, len: usize, deadline: i64, send: bool) -> Option<c_int> {
     let mut iol = iolist { iol_base: buf, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 };
@@ -92,6 +103,11 @@ pub unsafe extern "C" fn dill_msend(s: c_int, buf: *const c_void, len: usize, de
 /// `buf` must be `len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn dill_mrecv(s: c_int, buf: *mut c_void, len: usize, deadline: i64) -> libc::ssize_t {
+    let mut iol = iolist { iol_base: buf, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 };
+    let p: *mut iolist = &mut iol;
+    if let Some(r) = on_udp(s, p, p, deadline) {
+        return r;
+    }
     // SAFETY: the same contract.
     unsafe { msock::mrecv(s, buf, len, deadline) }
 }
@@ -112,6 +128,9 @@ pub unsafe extern "C" fn dill_msendl(s: c_int, first: *mut iolist, last: *mut io
 /// The list and its buffers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn dill_mrecvl(s: c_int, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
+    if let Some(r) = on_udp(s, first, last, deadline) {
+        return r;
+    }
     // SAFETY: the same contract.
     unsafe { msock::mrecvl(s, first, last, deadline) }
 }

@@ -22,7 +22,8 @@ storage!(
     dill_ipc_listener_storage,
     dill_ipc_storage,
     dill_ipc_pair_storage,
-    dill_http_storage
+    dill_http_storage,
+    dill_udp_storage
 );
 
 /// The memory for an object of type `T` in a storage of `size` bytes: None
