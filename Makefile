@@ -264,6 +264,7 @@ $(BUILD)/openssl.ok:
 # TLS tests find the certificates through DILL_TEST_CERTS.
 export DILL_TEST_CERTS := $(CERTS)
 $(BUILD)/ctest/tls.ok $(FB)/ctest/tls.ok $(BUILD)/ctest/tls.vg: $(CERTS)/stamp
+$(BUILD)/ctest214/tls.ok $(FB)/ctest214/tls.ok: $(CERTS)/stamp
 $(BUILD)/ctest/tlspeers.ok $(FB)/ctest/tlspeers.ok: $(CERTS)/stamp $(BUILD)/python3.ok
 $(BUILD)/ctest/peers.ok $(FB)/ctest/peers.ok: | $(BUILD)/python3.ok
 

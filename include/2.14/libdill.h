@@ -37,6 +37,7 @@ struct dill_ipc_storage {char _[72];};
 struct dill_ipc_pair_storage {char _[144];};
 struct dill_http_storage {char _[1296];};
 struct dill_udp_storage {char _[72];};
+struct dill_tls_storage {char _[72];};
 
 struct sockaddr;
 
@@ -159,6 +160,7 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define ipc_pair_storage dill_ipc_pair_storage
 #define http_storage dill_http_storage
 #define udp_storage dill_udp_storage
+#define tls_storage dill_tls_storage
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -373,6 +375,23 @@ DILL_EXPORT int dill_tcp_listener_fromfd(int fd);
 
 DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_storage *mem);
 
+DILL_EXPORT int dill_tls_attach_server(int s, const char *cert, const char *pkey, int64_t deadline);
+
+DILL_EXPORT
+int dill_tls_attach_server_mem(int s,
+                               const char *cert,
+                               const char *pkey,
+                               struct dill_tls_storage *mem,
+                               int64_t deadline);
+
+DILL_EXPORT int dill_tls_attach_client(int s, int64_t deadline);
+
+DILL_EXPORT int dill_tls_attach_client_mem(int s, struct dill_tls_storage *mem, int64_t deadline);
+
+DILL_EXPORT int dill_tls_done(int s, int64_t deadline);
+
+DILL_EXPORT int dill_tls_detach(int s, int64_t deadline);
+
 DILL_EXPORT int dill_udp_open(struct dill_ipaddr *local, const struct dill_ipaddr *remote);
 
 DILL_EXPORT
@@ -479,6 +498,12 @@ ssize_t dill_udp_recv(int s,
 #define tcp_fromfd_mem dill_tcp_fromfd_mem
 #define tcp_listener_fromfd dill_tcp_listener_fromfd
 #define tcp_listener_fromfd_mem dill_tcp_listener_fromfd_mem
+#define tls_attach_server dill_tls_attach_server
+#define tls_attach_server_mem dill_tls_attach_server_mem
+#define tls_attach_client dill_tls_attach_client
+#define tls_attach_client_mem dill_tls_attach_client_mem
+#define tls_done dill_tls_done
+#define tls_detach dill_tls_detach
 #define udp_open dill_udp_open
 #define udp_open_mem dill_udp_open_mem
 #define udp_send dill_udp_send

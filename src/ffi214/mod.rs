@@ -16,4 +16,5 @@ pub mod ipaddr;
 pub mod sockets;
 pub mod storage;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
