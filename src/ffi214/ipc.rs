@@ -1,15 +1,14 @@
 //! IPC: the 2.6 calls under dill_ names with 2.14's storage, and 2.14's
 //! dill_ipc_done and dill_ipc(_listener)_fromfd(_mem).
 
+use super::conn::{self, made};
 use super::storage::{place, dill_ipc_listener_storage, dill_ipc_pair_storage, dill_ipc_storage};
-use crate::core::{ctx, errno};
+use crate::core::errno;
 use crate::ffi::ipc as c26;
 use crate::net::listener::Listener;
 use crate::net::stream::{Stream, IPC};
-use crate::net::{adopt, stream214};
-use super::tcp::made;
+use crate::net::stream214;
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr;
 
 /// Bytes of 2.14's IPC storage (too small for our objects but a listener
 /// in the pair's: they are allocated).
@@ -109,7 +108,7 @@ pub extern "C" fn dill_ipc_recvfd(s: c_int, deadline: i64) -> c_int {
 #[no_mangle]
 pub extern "C" fn dill_ipc_done(s: c_int, deadline: i64) -> c_int {
     let _ = deadline; // The kernel flushes what is queued.
-    crate::ffi::status(super::tcp::done(s, IPC))
+    crate::ffi::status(conn::done(s, IPC))
 }
 
 /// Closes a listener, or a connection in order.
@@ -121,7 +120,7 @@ pub extern "C" fn dill_ipc_close(s: c_int, deadline: i64) -> c_int {
 /// A connection over connected UNIX stream socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_ipc_fromfd(fd: c_int) -> c_int {
-    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, IPC))))
+    conn::fromfd(fd, IPC)
 }
 
 /// dill_ipc_fromfd in caller storage.
@@ -130,16 +129,13 @@ pub extern "C" fn dill_ipc_fromfd(fd: c_int) -> c_int {
 /// `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_fromfd_mem(fd: c_int, mem: *mut dill_ipc_storage) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    dill_ipc_fromfd(fd)
+    conn::fromfd_mem(fd, mem as *mut c_void, CONN_SIZE, IPC)
 }
 
 /// A listener over listening UNIX socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_ipc_listener_fromfd(fd: c_int) -> c_int {
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::listener(cx, fd, IPC, ptr::null_mut())))
+    conn::listener_fromfd(fd, IPC, None)
 }
 
 /// dill_ipc_listener_fromfd in caller storage.
@@ -148,8 +144,7 @@ pub extern "C" fn dill_ipc_listener_fromfd(fd: c_int) -> c_int {
 /// `mem` must outlive the listener.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_listener_fromfd_mem(fd: c_int, mem: *mut dill_ipc_listener_storage) -> c_int {
-    let Some(mem) = place::<Listener>(mem as *mut c_void, LISTENER_SIZE) else { return errno::fail(libc::EINVAL) };
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::listener(cx, fd, IPC, mem)))
+    conn::listener_fromfd(fd, IPC, Some((mem as *mut c_void, LISTENER_SIZE)))
 }
 
 /// Two connected IPC sockets, in `s[0]` and `s[1]`.

@@ -6,6 +6,7 @@
 //! the symbol lists under `abi/`.
 
 pub mod channels;
+pub mod conn;
 pub mod coroutines;
 pub mod handles;
 pub mod helpers;

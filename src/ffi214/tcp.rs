@@ -1,15 +1,14 @@
 //! TCP: the 2.6 calls under dill_ names with 2.14's storage, and 2.14's
 //! dill_tcp_done and dill_tcp(_listener)_fromfd(_mem).
 
+use super::conn;
 use super::storage::{place, dill_tcp_listener_storage, dill_tcp_storage};
-use crate::core::{ctx, errno};
+use crate::core::errno;
 use crate::ffi::tcp as c26;
 use crate::net::ipaddr::ipaddr;
 use crate::net::listener::Listener;
-use crate::net::stream::{self, Stream, TCP};
-use crate::net::{adopt, stream214};
+use crate::net::stream::{Stream, TCP};
 use core::ffi::{c_int, c_void};
-use core::ptr;
 
 /// Bytes of 2.14's TCP storage (a connection's is too small for our
 /// stream, whose receive buffer is inline: it is allocated).
@@ -45,7 +44,7 @@ pub unsafe extern "C" fn dill_tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, 
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) -> c_int {
     // SAFETY: the same contract.
-    made(unsafe { c26::tcp_accept(s, addr, deadline) })
+    conn::made(unsafe { c26::tcp_accept(s, addr, deadline) })
 }
 
 /// dill_tcp_accept in caller storage.
@@ -58,7 +57,7 @@ pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the stream is allocated.
-    made(unsafe { c26::tcp_accept(s, addr, deadline) })
+    conn::made(unsafe { c26::tcp_accept(s, addr, deadline) })
 }
 
 /// Connects to `addr`.
@@ -68,7 +67,7 @@ pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_connect(addr: *const ipaddr, deadline: i64) -> c_int {
     // SAFETY: the same contract.
-    made(unsafe { c26::tcp_connect(addr, deadline) })
+    conn::made(unsafe { c26::tcp_connect(addr, deadline) })
 }
 
 /// dill_tcp_connect in caller storage.
@@ -81,33 +80,14 @@ pub unsafe extern "C" fn dill_tcp_connect_mem(addr: *const ipaddr, mem: *mut dil
         return errno::fail(libc::EINVAL);
     }
     // SAFETY: the same contract; the stream is allocated.
-    made(unsafe { c26::tcp_connect(addr, deadline) })
-}
-
-/// A new connection's handle, its stream given 2.14's state (see
-/// `net::stream214`); -1 passes through.
-pub(crate) fn made(h: c_int) -> c_int {
-    match ctx::get() {
-        Ok(cx) => stream214::made(cx, h),
-        Err(_) => h,
-    }
+    conn::made(unsafe { c26::tcp_connect(addr, deadline) })
 }
 
 /// Our side sends no more (FIN); receiving goes on.
 #[no_mangle]
 pub extern "C" fn dill_tcp_done(s: c_int, deadline: i64) -> c_int {
     let _ = deadline; // The kernel flushes what is queued.
-    crate::ffi::status(done(s, TCP))
-}
-
-/// Shared with dill_ipc_done. Returns 0 or an errno.
-pub(crate) fn done(s: c_int, kind: u8) -> i32 {
-    let Ok(cx) = ctx::get() else { return libc::ENOMEM };
-    let Some(vfs) = cx.handles().get(s) else { return libc::EBADF };
-    match stream::as_stream(vfs, kind) {
-        Some(st) => stream::done(st),
-        None => libc::ENOTSUP,
-    }
+    crate::ffi::status(conn::done(s, TCP))
 }
 
 /// Closes a listener, or a connection in order.
@@ -119,7 +99,7 @@ pub extern "C" fn dill_tcp_close(s: c_int, deadline: i64) -> c_int {
 /// A connection over connected TCP socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_tcp_fromfd(fd: c_int) -> c_int {
-    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, TCP))))
+    conn::fromfd(fd, TCP)
 }
 
 /// dill_tcp_fromfd in caller storage.
@@ -128,16 +108,13 @@ pub extern "C" fn dill_tcp_fromfd(fd: c_int) -> c_int {
 /// `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_fromfd_mem(fd: c_int, mem: *mut dill_tcp_storage) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    dill_tcp_fromfd(fd)
+    conn::fromfd_mem(fd, mem as *mut c_void, CONN_SIZE, TCP)
 }
 
 /// A listener over listening TCP socket `fd`, which it then owns.
 #[no_mangle]
 pub extern "C" fn dill_tcp_listener_fromfd(fd: c_int) -> c_int {
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::listener(cx, fd, TCP, ptr::null_mut())))
+    conn::listener_fromfd(fd, TCP, None)
 }
 
 /// dill_tcp_listener_fromfd in caller storage.
@@ -146,6 +123,5 @@ pub extern "C" fn dill_tcp_listener_fromfd(fd: c_int) -> c_int {
 /// `mem` must outlive the listener.
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_listener_fromfd_mem(fd: c_int, mem: *mut dill_tcp_listener_storage) -> c_int {
-    let Some(mem) = place::<Listener>(mem as *mut c_void, LISTENER_SIZE) else { return errno::fail(libc::EINVAL) };
-    crate::ffi::ret(ctx::get().and_then(|cx| adopt::listener(cx, fd, TCP, mem)))
+    conn::listener_fromfd(fd, TCP, Some((mem as *mut c_void, LISTENER_SIZE)))
 }

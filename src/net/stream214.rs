@@ -85,6 +85,20 @@ fn blocking(cx: &Ctx) -> Result<(), i32> {
     if unsafe { (*cx.me()).can_block() } { Ok(()) } else { Err(libc::ECANCELED) }
 }
 
+/// EPIPE if the direction whose flags are `done`/`err` ended, ECONNRESET
+/// if it broke.
+fn open_dir(st: *mut Stream, done: u8, err: u8) -> Result<(), i32> {
+    // SAFETY: st is a live stream.
+    let flags = unsafe { (*st).flags };
+    if flags & done != 0 {
+        Err(libc::EPIPE)
+    } else if flags & err != 0 {
+        Err(libc::ECONNRESET)
+    } else {
+        Ok(())
+    }
+}
+
 /// ipc_sendfd: sends `fd` (a copy of it: the caller keeps its own) over
 /// IPC stream `s`, in order with the stream's bytes.
 pub fn send_fd(cx: &Ctx, s: c_int, fd: c_int, deadline: i64) -> Result<(), i32> {
@@ -93,14 +107,7 @@ pub fn send_fd(cx: &Ctx, s: c_int, fd: c_int, deadline: i64) -> Result<(), i32> 
         return Err(libc::EINVAL);
     }
     blocking(cx)?;
-    // SAFETY: st is a live stream.
-    let flags = unsafe { (*st).flags };
-    if flags & OUTDONE != 0 {
-        return Err(libc::EPIPE);
-    }
-    if flags & OUTERR != 0 {
-        return Err(libc::ECONNRESET);
-    }
+    open_dir(st, OUTDONE, OUTERR)?;
     let e = exclusive(st, SBUSY, || {
         // SAFETY: st is live for the call.
         let sfd = unsafe { (*st).fd };
@@ -148,14 +155,7 @@ pub fn send_fd(cx: &Ctx, s: c_int, fd: c_int, deadline: i64) -> Result<(), i32> 
 pub fn recv_fd(cx: &Ctx, s: c_int, deadline: i64) -> Result<c_int, i32> {
     let st = ipc_of(cx, s)?;
     blocking(cx)?;
-    // SAFETY: st is a live stream.
-    let flags = unsafe { (*st).flags };
-    if flags & INDONE != 0 {
-        return Err(libc::EPIPE);
-    }
-    if flags & INERR != 0 {
-        return Err(libc::ECONNRESET);
-    }
+    open_dir(st, INDONE, INERR)?;
     let mut got: c_int = -1;
     let e = exclusive(st, RBUSY, || {
         // SAFETY: st is live for the call.
