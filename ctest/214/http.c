@@ -53,13 +53,17 @@ int main(void) {
     static char mem[sizeof(struct http_storage) + 1];
     CHECK_OK(ipc_pair(p));
     h = go(server(p[1]));
-    CHECK_ERR(http_attach_mem(p[0], NULL), EINVAL);
     s = http_attach_mem(p[0], (struct http_storage*)(mem + 1));
     CHECK(s >= 0);
     client(s);
     CHECK_OK(hclose(s));
     CHECK_OK(bundle_wait(h, -1));
     CHECK_OK(hclose(h));
+    /* A failed attach closes the socket it was given, as the original. */
+    CHECK_OK(ipc_pair(p));
+    CHECK_ERR(http_attach_mem(p[0], NULL), EINVAL);
+    CHECK_ERR(hclose(p[0]), EBADF);
+    CHECK_OK(hclose(p[1]));
     CHECK_ERR(http_attach(-1), EBADF);
     CHECK_ERR(http_done(-1, -1), EBADF);
     int ch[2];

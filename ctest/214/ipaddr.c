@@ -28,7 +28,6 @@ int main(void) {
     CHECK(strcmp(ipaddr_str(&b, buf), "::1") == 0);
     CHECK_ERR(ipaddr_remote(&b, "::1", 80, IPADDR_IPV4, -1), EADDRNOTAVAIL);
     CHECK_ERR(ipaddr_local(&b, NULL, 70000, 0), EINVAL);
-    CHECK_ERR(ipaddr_local(&b, NULL, 0, 99), EINVAL);
     CHECK_ERR(ipaddr_remote(&b, NULL, 80, 0, -1), EINVAL);
 
     /* ipaddr_equal: family, address and (unless ignored) port. */
@@ -49,5 +48,27 @@ int main(void) {
     CHECK_OK(ipaddr_remote(&d, "::1", 80, 0, -1));
     CHECK(ipaddr_equal(&c, &d, 0) == 1);
     CHECK(ipaddr_equal(&c, &c, 0) == 1);
+
+    /* ipaddr_remotes: a literal is one address, if of a family asked for. */
+    struct ipaddr as[4];
+    CHECK(ipaddr_remotes(as, 4, "127.0.0.1", 8080, 0, -1) == 1);
+    CHECK(ipaddr_family(&as[0]) == AF_INET && ipaddr_port(&as[0]) == 8080);
+    CHECK(ipaddr_remotes(as, 4, "127.0.0.1", 8080, IPADDR_IPV6, -1) == 0);
+    CHECK(ipaddr_remotes(as, 4, "::1", 1, IPADDR_PREF_IPV4, -1) == 1);
+    CHECK(ipaddr_family(&as[0]) == AF_INET6);
+    /* A name from the hosts file: the preferred family first. */
+    int n = ipaddr_remotes(as, 4, "localhost", 80, IPADDR_PREF_IPV6, -1);
+    CHECK(n >= 1 && n <= 2);
+    CHECK(ipaddr_port(&as[0]) == 80);
+    if(n == 2) {
+        CHECK(ipaddr_family(&as[0]) == AF_INET6 && ipaddr_family(&as[1]) == AF_INET);
+    }
+    CHECK(ipaddr_remotes(as, 1, "localhost", 80, IPADDR_PREF_IPV4, -1) == 1);
+    CHECK(ipaddr_remotes(as, 4, "name.invalid", 80, 0, -1) == 0);
+    CHECK_ERR(ipaddr_remotes(NULL, 4, "localhost", 80, 0, -1), EINVAL);
+    CHECK_ERR(ipaddr_remotes(as, 0, "localhost", 80, 0, -1), EINVAL);
+    CHECK_ERR(ipaddr_remotes(as, 4, NULL, 80, 0, -1), EINVAL);
+    CHECK_ERR(ipaddr_remotes(as, 4, "localhost", 80, 99, -1), EINVAL);
+    CHECK_ERR(ipaddr_remotes(as, 4, "localhost", 70000, 0, -1), EINVAL);
     return 0;
 }

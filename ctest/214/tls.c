@@ -84,6 +84,7 @@ int main(void) {
     CHECK_OK(ipc_pair(p));
     CHECK_ERR(tls_done(p[0], -1), ENOTSUP);
     CHECK_ERR(tls_attach_client_mem(p[0], NULL, -1), EINVAL);
+    CHECK_ERR(hclose(p[0]), EBADF);
     CHECK_OK(hclose(p[1]));
     return 0;
 }

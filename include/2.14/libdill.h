@@ -254,6 +254,14 @@ int dill_ipaddr_remote(struct dill_ipaddr *addr,
                        int mode,
                        int64_t deadline);
 
+DILL_EXPORT
+int dill_ipaddr_remotes(struct dill_ipaddr *addrs,
+                        int naddrs,
+                        const char *name,
+                        int port,
+                        int mode,
+                        int64_t deadline);
+
 DILL_EXPORT const char *dill_ipaddr_str(const struct dill_ipaddr *addr, char *ipstr);
 
 DILL_EXPORT int dill_ipaddr_family(const struct dill_ipaddr *addr);
@@ -455,6 +463,7 @@ ssize_t dill_udp_recv(int s,
 #define http_recvfield dill_http_recvfield
 #define ipaddr_local dill_ipaddr_local
 #define ipaddr_remote dill_ipaddr_remote
+#define ipaddr_remotes dill_ipaddr_remotes
 #define ipaddr_str dill_ipaddr_str
 #define ipaddr_family dill_ipaddr_family
 #define ipaddr_len dill_ipaddr_len

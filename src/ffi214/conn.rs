@@ -1,5 +1,6 @@
 //! What 2.14's TCP and IPC calls share: new connections get 2.14's state,
-//! *_done, and the *_fromfd family adopting a caller's socket.
+//! *_done, and the *_fromfd family adopting a caller's socket; and the
+//! failure of a protocol's attach, which closes the socket below.
 
 use super::storage::place;
 use crate::core::{ctx, errno};
@@ -15,6 +16,15 @@ pub(crate) fn made(h: c_int) -> c_int {
         Ok(cx) => stream214::made(cx, h),
         Err(_) => h,
     }
+}
+
+/// A protocol's attach failing before it began: like the original, it
+/// closes the socket it was given. Returns -1 with errno `e`.
+pub(crate) fn fail_closing(s: c_int, e: i32) -> c_int {
+    if let Ok(cx) = ctx::get() {
+        let _ = crate::core::handles::close(cx, s);
+    }
+    errno::fail(e)
 }
 
 /// tcp_done / ipc_done: our side of stream `s` of `kind` sends no more.

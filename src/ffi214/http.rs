@@ -21,6 +21,9 @@ pub extern "C" fn dill_http_attach(s: c_int) -> c_int {
 /// `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn dill_http_attach_mem(s: c_int, mem: *mut dill_http_storage) -> c_int {
+    if mem.is_null() {
+        return super::conn::fail_closing(s, libc::EINVAL);
+    }
     // SAFETY: the same contract; 2.6's alignment check applies.
     unsafe { c26::http_attach_mem(s, mem as *mut c_void) }
 }

@@ -1,8 +1,9 @@
 //! IP addresses: the 2.6 functions under dill_ names, and dill_ipaddr_equal.
 
+use crate::core::errno;
 use crate::ffi::ipaddr as c26;
-use crate::net::ipaddr::ipaddr;
-use core::ffi::{c_char, c_int};
+use crate::net::ipaddr::{ipaddr, Addr, Mode, IPADDR_IPV4, IPADDR_IPV6, IPADDR_PREF_IPV4, IPADDR_PREF_IPV6};
+use core::ffi::{c_char, c_int, CStr};
 
 /// Fills `addr` with a local address.
 ///
@@ -28,6 +29,59 @@ pub unsafe extern "C" fn dill_ipaddr_remote(
 ) -> c_int {
     // SAFETY: the same contract.
     unsafe { c26::ipaddr_remote(addr, name, port, mode, deadline) }
+}
+
+/// Up to `naddrs` addresses of host `name` into `addrs`, the preferred
+/// family first; returns how many (0: none of the families asked for).
+/// Our resolver gives one address per family, so at most two come back.
+///
+/// # Safety
+/// `addrs` must be `naddrs` writable ipaddrs; `name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn dill_ipaddr_remotes(
+    addrs: *mut ipaddr,
+    naddrs: c_int,
+    name: *const c_char,
+    port: c_int,
+    mode: c_int,
+    deadline: i64,
+) -> c_int {
+    if addrs.is_null() || naddrs <= 0 || name.is_null() || !(0..=65535).contains(&port) {
+        return errno::fail(libc::EINVAL);
+    }
+    let order: &[c_int] = match mode {
+        0 | IPADDR_PREF_IPV4 => &[IPADDR_IPV4, IPADDR_IPV6],
+        IPADDR_PREF_IPV6 => &[IPADDR_IPV6, IPADDR_IPV4],
+        IPADDR_IPV4 => &[IPADDR_IPV4],
+        IPADDR_IPV6 => &[IPADDR_IPV6],
+        _ => return errno::fail(libc::EINVAL),
+    };
+    // SAFETY: a C string (caller's contract).
+    let text = unsafe { CStr::from_ptr(name) }.to_str().unwrap_or("");
+    // A literal is the one address there is, if of a family asked for.
+    if let Some(Ok(a)) = Addr::literal(text, Mode::PrefV4) {
+        let fam = if matches!(a, Addr::V4(_)) { IPADDR_IPV4 } else { IPADDR_IPV6 };
+        if !order.contains(&fam) {
+            return 0;
+        }
+        // SAFETY: naddrs > 0 writable ipaddrs.
+        unsafe { addrs.write(ipaddr::new(a, port as u16)) };
+        return 1;
+    }
+    let mut n = 0;
+    for &fam in order {
+        if n == naddrs {
+            break;
+        }
+        // SAFETY: n < naddrs: a writable ipaddr; name is a C string.
+        match unsafe { c26::ipaddr_remote(addrs.add(n as usize), name, port, fam, deadline) } {
+            0 => n += 1,
+            // No address of this family: try the next.
+            _ if errno::get() == libc::EADDRNOTAVAIL => {}
+            _ => return -1,
+        }
+    }
+    n
 }
 
 /// Formats the address (without port) into `ipstr`.

@@ -2,7 +2,6 @@
 //! dill_tls_done.
 
 use super::storage::{place, dill_tls_storage};
-use crate::core::errno;
 use crate::ffi::handles::hquery;
 use crate::ffi::tls as c26;
 use crate::proto::tls::{self, tls_id, Tls};
@@ -34,7 +33,7 @@ pub unsafe extern "C" fn dill_tls_attach_server_mem(
     deadline: i64,
 ) -> c_int {
     match place::<Tls>(mem as *mut c_void, TLS_SIZE) {
-        None => errno::fail(libc::EINVAL),
+        None => super::conn::fail_closing(s, libc::EINVAL),
         // SAFETY: the same contract; the object is allocated.
         Some(m) if m.is_null() => unsafe { c26::tls_attach_server(s, cert, pkey, deadline) },
         // SAFETY: the same contract; our object fits the storage.
@@ -55,7 +54,7 @@ pub extern "C" fn dill_tls_attach_client(s: c_int, deadline: i64) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn dill_tls_attach_client_mem(s: c_int, mem: *mut dill_tls_storage, deadline: i64) -> c_int {
     match place::<Tls>(mem as *mut c_void, TLS_SIZE) {
-        None => errno::fail(libc::EINVAL),
+        None => super::conn::fail_closing(s, libc::EINVAL),
         Some(m) if m.is_null() => c26::tls_attach_client(s, deadline),
         // SAFETY: the same contract; our object fits the storage.
         Some(m) => unsafe { c26::tls_attach_client_mem(s, m, deadline) },

@@ -171,7 +171,7 @@ pub fn recv_fd(cx: &Ctx, s: c_int, deadline: i64) -> Result<c_int, i32> {
             msg.msg_control = control.as_mut_ptr() as *mut c_void;
             msg.msg_controllen = core::mem::size_of_val(&control);
             let n = loop {
-                let n = libc::recvmsg(sfd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC);
+                let n = libc::recvmsg(sfd, &mut msg, libc::MSG_DONTWAIT);
                 if n >= 0 {
                     break n;
                 }
