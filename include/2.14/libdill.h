@@ -38,6 +38,7 @@ struct dill_ipc_pair_storage {char _[144];};
 struct dill_http_storage {char _[1296];};
 struct dill_udp_storage {char _[72];};
 struct dill_tls_storage {char _[72];};
+struct dill_term_storage {char _[88];};
 
 struct sockaddr;
 
@@ -161,6 +162,7 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define http_storage dill_http_storage
 #define udp_storage dill_udp_storage
 #define tls_storage dill_tls_storage
+#define term_storage dill_term_storage
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -383,6 +385,18 @@ DILL_EXPORT int dill_tcp_listener_fromfd(int fd);
 
 DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_storage *mem);
 
+DILL_EXPORT int dill_term_attach(int s, const void *buf, size_t len);
+
+DILL_EXPORT
+int dill_term_attach_mem(int s,
+                         const void *buf,
+                         size_t len,
+                         struct dill_term_storage *mem);
+
+DILL_EXPORT int dill_term_done(int s, int64_t deadline);
+
+DILL_EXPORT int dill_term_detach(int s, int64_t deadline);
+
 DILL_EXPORT int dill_tls_attach_server(int s, const char *cert, const char *pkey, int64_t deadline);
 
 DILL_EXPORT
@@ -507,6 +521,10 @@ ssize_t dill_udp_recv(int s,
 #define tcp_fromfd_mem dill_tcp_fromfd_mem
 #define tcp_listener_fromfd dill_tcp_listener_fromfd
 #define tcp_listener_fromfd_mem dill_tcp_listener_fromfd_mem
+#define term_attach dill_term_attach
+#define term_attach_mem dill_term_attach_mem
+#define term_done dill_term_done
+#define term_detach dill_term_detach
 #define tls_attach_server dill_tls_attach_server
 #define tls_attach_server_mem dill_tls_attach_server_mem
 #define tls_attach_client dill_tls_attach_client

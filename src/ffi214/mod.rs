@@ -17,5 +17,6 @@ pub mod ipaddr;
 pub mod sockets;
 pub mod storage;
 pub mod tcp;
+pub mod term;
 pub mod tls;
 pub mod udp;

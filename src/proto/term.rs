@@ -1,0 +1,347 @@
+//! TERM (2.14): a terminal message over any message socket. `term_done`
+//! sends ours; receiving the peer's ends our receiving side (EPIPE);
+//! `term_detach` does both and gives the socket below back. A terminal
+//! message of length 0 is the empty message.
+//!
+//! Like the other protocols, the object owns the socket below (a private
+//! number of it) and reaches it only through the message socket calls, and
+//! every call that waited checks its `Life` token before touching the
+//! object again.
+
+use crate::core::ctx::Ctx;
+use crate::core::handles;
+use crate::core::hvfs::hvfs;
+use crate::core::live::Life;
+use crate::ffi::{handles::hquery, msock};
+use crate::net::iol::{self, iolist};
+use crate::net::vfs::{msock_id, msock_vfs};
+use crate::proto::Taken;
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+/// The longest terminal message.
+pub const MAX: usize = 32;
+
+const INDONE: u8 = 1;
+const OUTDONE: u8 = 2;
+/// Allocated by us, not caller memory.
+const HEAP: u8 = 4;
+
+#[repr(C)]
+pub struct Term {
+    vfs: hvfs,
+    mvfs: msock_vfs,
+    /// The socket below (a private number of it).
+    u: c_int,
+    len: u8,
+    flags: u8,
+    life: Life,
+    term: [u8; MAX],
+}
+
+static TERM_ID: u8 = 0;
+
+/// The type id our TERM sockets answer `hquery` with.
+pub fn term_id() -> *const c_void {
+    &TERM_ID as *const u8 as *const c_void
+}
+
+unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
+    let p = vfs as *mut Term;
+    if t == msock_id() {
+        // SAFETY: vfs is the start of a live Term.
+        return unsafe { ptr::addr_of_mut!((*p).mvfs) } as *mut c_void;
+    }
+    if t == term_id() {
+        return p as *mut c_void;
+    }
+    crate::core::errno::set(libc::ENOTSUP);
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return };
+    // SAFETY: the last handle of this live Term is gone.
+    unsafe { destroy(cx, vfs as *mut Term, true) };
+}
+
+fn from_mvfs(m: *mut msock_vfs) -> *mut Term {
+    (m as *mut u8).wrapping_sub(core::mem::offset_of!(Term, mvfs)) as *mut Term
+}
+
+unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+    let t = from_mvfs(m);
+    // SAFETY: m is the mvfs of a live Term.
+    if unsafe { (*t).flags } & OUTDONE != 0 {
+        return crate::core::errno::fail(libc::EPIPE);
+    }
+    // SAFETY: the caller's list goes below as it is.
+    unsafe { msock::msendl((*t).u, first, last, deadline) }
+}
+
+unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
+    // An object of this thread exists, so does the thread's context.
+    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
+    // SAFETY: m is the mvfs of a live Term; the list is the caller's.
+    match unsafe { recv(cx, from_mvfs(m), first, last, deadline) } {
+        Ok(n) => n as libc::ssize_t,
+        Err(e) => crate::core::errno::fail(e) as libc::ssize_t,
+    }
+}
+
+/// Our TERM object behind handle `h`: EBADF, or ENOTSUP for another kind.
+pub fn get(cx: &Ctx, h: c_int) -> Result<*mut Term, i32> {
+    let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
+    // SAFETY: vfs is a live object behind a handle.
+    match unsafe { (*vfs).query } {
+        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => Ok(vfs as *mut Term),
+        _ => Err(libc::ENOTSUP),
+    }
+}
+
+/// term_attach(_mem): a TERM socket with terminal message `term` (at most
+/// MAX bytes) on message socket `s`, in `mem` (aligned, room for a Term)
+/// or allocated if null. On failure `s` is closed, as the original does.
+pub fn attach(cx: &Ctx, s: c_int, term: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
+    let r = make(cx, s, term, mem);
+    if r.is_err() {
+        let _ = handles::close(cx, s);
+    }
+    r
+}
+
+fn make(cx: &Ctx, s: c_int, term: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
+    if term.len() > MAX {
+        return Err(libc::EINVAL);
+    }
+    if hquery(s, msock_id()).is_null() {
+        return Err(match crate::core::errno::get() {
+            libc::ENOTSUP => libc::EPROTO,
+            e => e,
+        });
+    }
+    let life = Life::new(cx)?;
+    let heap = mem.is_null();
+    let t = if heap {
+        // SAFETY: plain allocation, checked below.
+        unsafe { libc::malloc(core::mem::size_of::<Term>()) as *mut Term }
+    } else {
+        mem as *mut Term
+    };
+    if t.is_null() {
+        life.end(cx);
+        return Err(libc::ENOMEM);
+    }
+    let undo = |e: i32| {
+        life.end(cx);
+        if heap {
+            // SAFETY: allocated above, never handed out.
+            unsafe { libc::free(t as *mut c_void) };
+        }
+        Err(e)
+    };
+    let taken = match Taken::take(cx, s) {
+        Ok(tk) => tk,
+        Err(e) => return undo(e),
+    };
+    let mut buf = [0u8; MAX];
+    buf[..term.len()].copy_from_slice(term);
+    // SAFETY: t has room for a Term and is ours.
+    unsafe {
+        t.write(Term {
+            vfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: None, refcount: 0 },
+            mvfs: msock_vfs { msendl: Some(mvfs_send), mrecvl: Some(mvfs_recv) },
+            u: taken.new,
+            len: term.len() as u8,
+            flags: if heap { HEAP } else { 0 },
+            life,
+            term: buf,
+        });
+    }
+    match handles::make(cx, t as *mut hvfs) {
+        Ok(h) => {
+            taken.commit(cx);
+            Ok(h)
+        }
+        Err(e) => {
+            taken.abandon(cx);
+            undo(e)
+        }
+    }
+}
+
+/// Frees the object; with `close_below` its socket below is closed too.
+///
+/// # Safety
+/// `t` is a live Term that no handle names any more.
+unsafe fn destroy(cx: &Ctx, t: *mut Term, close_below: bool) {
+    // SAFETY: per the contract.
+    let (u, life, flags) = unsafe { ((*t).u, (*t).life, (*t).flags) };
+    life.end(cx);
+    if flags & HEAP != 0 {
+        // SAFETY: allocated by `attach`.
+        unsafe { libc::free(t as *mut c_void) };
+    }
+    if close_below {
+        let _ = handles::close(cx, u);
+    }
+}
+
+/// The first `out.len()` bytes the list holds, if its first pieces have
+/// them (a piece to skip, NULL, holds none).
+///
+/// # Safety
+/// The list is a checked one.
+unsafe fn gather(mut l: *mut iolist, out: &mut [u8]) -> bool {
+    let mut at = 0;
+    while at < out.len() && !l.is_null() {
+        // SAFETY: a checked list element and its buffer.
+        unsafe {
+            let n = (*l).iol_len.min(out.len() - at);
+            if n > 0 {
+                if (*l).iol_base.is_null() {
+                    return false;
+                }
+                ptr::copy_nonoverlapping((*l).iol_base as *const u8, out.as_mut_ptr().add(at), n);
+            }
+            at += n;
+            l = (*l).iol_next;
+        }
+    }
+    at == out.len()
+}
+
+/// Copies `bytes` into the list's pieces in order (NULL pieces skip).
+///
+/// # Safety
+/// The list is a checked one holding at least `bytes.len()` bytes.
+unsafe fn scatter(mut l: *mut iolist, bytes: &[u8]) {
+    let mut at = 0;
+    while at < bytes.len() && !l.is_null() {
+        // SAFETY: a checked list element and its buffer.
+        unsafe {
+            let n = (*l).iol_len.min(bytes.len() - at);
+            if !(*l).iol_base.is_null() {
+                ptr::copy_nonoverlapping(bytes.as_ptr().add(at), (*l).iol_base as *mut u8, n);
+            }
+            at += n;
+            l = (*l).iol_next;
+        }
+    }
+}
+
+/// mrecvl: a message from below, or EPIPE for the peer's terminal one.
+///
+/// # Safety
+/// `t` is a live Term; the list is the caller's (valid if well formed).
+pub unsafe fn recv(cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
+    // SAFETY: t is live until the wait below; the token says after.
+    let (flags, len, u, life) = unsafe { ((*t).flags, (*t).len as usize, (*t).u, (*t).life) };
+    if flags & INDONE != 0 {
+        return Err(libc::EPIPE);
+    }
+    let none = first.is_null() && last.is_null();
+    // A list too short for the terminal message gets it in a scratch piece.
+    let mut scratch = [0u8; MAX];
+    let mut piece = iolist { iol_base: scratch.as_mut_ptr() as *mut c_void, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 };
+    // SAFETY: the caller's list, checked before use.
+    let total = if none { 0 } else { unsafe { iol::check(first, last) }? };
+    let short = none || total < len;
+    let token = life.token(cx);
+    let (f, l) = if short { (&mut piece as *mut iolist, &mut piece as *mut iolist) } else { (first, last) };
+    // SAFETY: a valid list for the call below.
+    let n = unsafe { msock::mrecvl(u, f, l, deadline) };
+    if n < 0 {
+        return Err(crate::core::errno::get());
+    }
+    if !token.alive(cx) {
+        return Err(libc::EBADF);
+    }
+    let n = n as usize;
+    let mut got = [0u8; MAX];
+    // SAFETY: the list received the message (or the scratch piece did).
+    let is_term = n == len && (short || unsafe { gather(first, &mut got[..len]) });
+    let seen = if short { &scratch[..len] } else { &got[..len] };
+    // SAFETY: t is live (token).
+    let ours = unsafe { (*t).term };
+    if is_term && seen == &ours[..len] {
+        // SAFETY: as above.
+        unsafe { (*t).flags |= INDONE };
+        return Err(libc::EPIPE);
+    }
+    if short && !none {
+        if n > total {
+            return Err(libc::EMSGSIZE);
+        }
+        // SAFETY: the checked list holds `total` >= n bytes.
+        unsafe { scatter(first, &scratch[..n]) };
+    }
+    Ok(n)
+}
+
+/// term_done: our terminal message goes out; we send no more.
+pub fn done(cx: &Ctx, h: c_int, deadline: i64) -> Result<(), i32> {
+    let t = get(cx, h)?;
+    // SAFETY: h names the live Term t.
+    let (flags, u, len) = unsafe { ((*t).flags, (*t).u, (*t).len as usize) };
+    if flags & OUTDONE != 0 {
+        return Err(libc::EPIPE);
+    }
+    // SAFETY: the bytes are copied out before the call may wait.
+    let term = unsafe { (*t).term };
+    let life = unsafe { (*t).life };
+    let token = life.token(cx);
+    // SAFETY: a buffer of len bytes.
+    if unsafe { msock::msend(u, term.as_ptr() as *const c_void, len, deadline) } < 0 {
+        return Err(crate::core::errno::get());
+    }
+    if !token.alive(cx) {
+        return Err(libc::EBADF);
+    }
+    // SAFETY: t is live (token).
+    unsafe { (*t).flags |= OUTDONE };
+    Ok(())
+}
+
+/// term_detach: our terminal message (unless sent), the peer's awaited
+/// (messages before it dropped), then the socket below is the caller's.
+/// On failure the whole stack is closed.
+pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
+    let t = get(cx, h)?;
+    // SAFETY: h names the live Term t.
+    let life = unsafe { (*t).life };
+    let token = life.token(cx);
+    let r = (|| {
+        // SAFETY: t is live until a wait; the token is checked after each.
+        if unsafe { (*t).flags } & OUTDONE == 0 {
+            done(cx, h, deadline)?;
+        }
+        loop {
+            if !token.alive(cx) {
+                return Err(libc::EBADF);
+            }
+            // SAFETY: t is live (token); a null list drops the message.
+            match unsafe { recv(cx, t, ptr::null_mut(), ptr::null_mut(), deadline) } {
+                Err(libc::EPIPE) => return Ok(()),
+                Ok(_) | Err(libc::EMSGSIZE) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })();
+    if !token.alive(cx) {
+        return Err(libc::EBADF);
+    }
+    if let Err(e) = r {
+        let _ = handles::close(cx, h);
+        return Err(e);
+    }
+    let _ = cx.handles().begin_remove(h);
+    // SAFETY: no handle names t any more.
+    unsafe {
+        let u = (*t).u;
+        destroy(cx, t, false);
+        cx.handles().end_retire(h);
+        Ok(u)
+    }
+}
