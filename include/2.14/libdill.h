@@ -39,6 +39,7 @@ struct dill_http_storage {char _[1296];};
 struct dill_udp_storage {char _[72];};
 struct dill_tls_storage {char _[72];};
 struct dill_term_storage {char _[88];};
+struct dill_suffix_storage {char _[128];};
 
 struct sockaddr;
 
@@ -163,6 +164,7 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define udp_storage dill_udp_storage
 #define tls_storage dill_tls_storage
 #define term_storage dill_term_storage
+#define suffix_storage dill_suffix_storage
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -351,6 +353,16 @@ ssize_t dill_mrecvl(int s,
                     struct dill_iolist *last,
                     int64_t deadline);
 
+DILL_EXPORT int dill_suffix_attach(int s, const void *suffix, size_t suffixlen);
+
+DILL_EXPORT
+int dill_suffix_attach_mem(int s,
+                           const void *suffix,
+                           size_t suffixlen,
+                           struct dill_suffix_storage *mem);
+
+DILL_EXPORT int dill_suffix_detach(int s, int64_t deadline);
+
 DILL_EXPORT int dill_tcp_listen(struct dill_ipaddr *addr, int backlog);
 
 DILL_EXPORT
@@ -509,6 +521,9 @@ ssize_t dill_udp_recv(int s,
 #define mrecv dill_mrecv
 #define msendl dill_msendl
 #define mrecvl dill_mrecvl
+#define suffix_attach dill_suffix_attach
+#define suffix_attach_mem dill_suffix_attach_mem
+#define suffix_detach dill_suffix_detach
 #define tcp_listen dill_tcp_listen
 #define tcp_listen_mem dill_tcp_listen_mem
 #define tcp_accept dill_tcp_accept

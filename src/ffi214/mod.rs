@@ -16,6 +16,7 @@ pub mod ipc;
 pub mod ipaddr;
 pub mod sockets;
 pub mod storage;
+pub mod suffix;
 pub mod tcp;
 pub mod term;
 pub mod tls;

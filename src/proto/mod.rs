@@ -9,6 +9,7 @@ pub mod crlf;
 pub mod fuzz;
 pub mod http;
 pub mod pfx;
+pub mod suffix;
 pub mod term;
 pub mod tls;
 pub mod ws;
