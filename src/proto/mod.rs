@@ -8,6 +8,7 @@ pub mod crlf;
 #[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod http;
+pub mod msgsock;
 pub mod pfx;
 pub mod suffix;
 pub mod term;

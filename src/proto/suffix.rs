@@ -9,32 +9,24 @@
 
 use crate::core::ctx::Ctx;
 use crate::core::handles;
-use crate::core::hvfs::hvfs;
-use crate::core::live::Life;
-use crate::ffi::{bsock, handles::hquery};
+use crate::ffi::bsock;
 use crate::net::iol::{self, iolist};
-use crate::net::vfs::{bsock_id, msock_id, msock_vfs};
-use crate::proto::Taken;
+use crate::net::vfs::{bsock_id, msock_vfs};
+use crate::proto::msgsock::{self, Head, Kind};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
 /// The longest suffix.
 pub const MAX: usize = 32;
 
+/// `Head::flags` bits.
 const INERR: u8 = 1;
 const OUTERR: u8 = 2;
-/// Allocated by us, not caller memory.
-const HEAP: u8 = 4;
 
 #[repr(C)]
 pub struct Suffix {
-    vfs: hvfs,
-    mvfs: msock_vfs,
-    /// The socket below (a private number of it).
-    u: c_int,
+    head: Head,
     len: u8,
-    flags: u8,
-    life: Life,
     suffix: [u8; MAX],
 }
 
@@ -45,143 +37,49 @@ pub fn suffix_id() -> *const c_void {
     &SUFFIX_ID as *const u8 as *const c_void
 }
 
-unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
-    let p = vfs as *mut Suffix;
-    if t == msock_id() {
-        // SAFETY: vfs is the start of a live Suffix.
-        return unsafe { ptr::addr_of_mut!((*p).mvfs) } as *mut c_void;
-    }
-    if t == suffix_id() {
-        return p as *mut c_void;
-    }
-    crate::core::errno::set(libc::ENOTSUP);
-    ptr::null_mut()
-}
-
-unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    // An object of this thread exists, so does the thread's context.
-    let Ok(cx) = crate::core::ctx::get() else { return };
-    // SAFETY: the last handle of this live Suffix is gone.
-    unsafe { destroy(cx, vfs as *mut Suffix, true) };
-}
-
-fn from_mvfs(m: *mut msock_vfs) -> *mut Suffix {
-    (m as *mut u8).wrapping_sub(core::mem::offset_of!(Suffix, mvfs)) as *mut Suffix
+unsafe extern "C" fn vfs_query(vfs: *mut crate::core::hvfs::hvfs, t: *const c_void) -> *mut c_void {
+    // SAFETY: the core calls this for a live Suffix.
+    unsafe { msgsock::query(vfs, t, suffix_id()) }
 }
 
 unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
     // An object of this thread exists, so does the thread's context.
     let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) };
     // SAFETY: m is the mvfs of a live Suffix; the list is the caller's.
-    crate::ffi::status(unsafe { send(cx, from_mvfs(m), first, last, deadline) })
+    crate::ffi::status(unsafe { send(cx, msgsock::from_mvfs(m) as *mut Suffix, first, last, deadline) })
 }
 
 unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
     // An object of this thread exists, so does the thread's context.
     let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
     // SAFETY: m is the mvfs of a live Suffix; the list is the caller's.
-    match unsafe { recv(cx, from_mvfs(m), first, last, deadline) } {
-        Ok(n) => n as libc::ssize_t,
-        Err(e) => crate::core::errno::fail(e) as libc::ssize_t,
-    }
+    msgsock::ssize(unsafe { recv(cx, msgsock::from_mvfs(m) as *mut Suffix, first, last, deadline) })
 }
 
 /// Our SUFFIX object behind handle `h`: EBADF, or ENOTSUP for another kind.
 pub fn get(cx: &Ctx, h: c_int) -> Result<*mut Suffix, i32> {
-    let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
-    // SAFETY: vfs is a live object behind a handle.
-    match unsafe { (*vfs).query } {
-        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => Ok(vfs as *mut Suffix),
-        _ => Err(libc::ENOTSUP),
-    }
+    msgsock::get(cx, h, vfs_query).map(|p| p as *mut Suffix)
 }
 
 /// suffix_attach(_mem): a SUFFIX socket on byte stream `s` with `suffix`
 /// (1 to MAX bytes), in `mem` (aligned, room for a Suffix) or allocated if
 /// null. On failure `s` is closed, as the original does.
 pub fn attach(cx: &Ctx, s: c_int, suffix: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
-    let r = make(cx, s, suffix, mem);
-    if r.is_err() {
-        let _ = handles::close(cx, s);
-    }
-    r
-}
-
-fn make(cx: &Ctx, s: c_int, suffix: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
     if suffix.is_empty() || suffix.len() > MAX {
+        let _ = handles::close(cx, s);
         return Err(libc::EINVAL);
     }
-    if hquery(s, bsock_id()).is_null() {
-        return Err(match crate::core::errno::get() {
-            libc::ENOTSUP => libc::EPROTO,
-            e => e,
-        });
-    }
-    let life = Life::new(cx)?;
-    let heap = mem.is_null();
-    let p = if heap {
-        // SAFETY: plain allocation, checked below.
-        unsafe { libc::malloc(core::mem::size_of::<Suffix>()) as *mut Suffix }
-    } else {
-        mem as *mut Suffix
-    };
-    if p.is_null() {
-        life.end(cx);
-        return Err(libc::ENOMEM);
-    }
-    let undo = |e: i32| {
-        life.end(cx);
-        if heap {
-            // SAFETY: allocated above, never handed out.
-            unsafe { libc::free(p as *mut c_void) };
+    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: bsock_id() };
+    msgsock::attach(cx, s, mem, core::mem::size_of::<Suffix>(), &kind, |h| {
+        let p = h as *mut Suffix;
+        let mut buf = [0u8; MAX];
+        buf[..suffix.len()].copy_from_slice(suffix);
+        // SAFETY: the object's tail, ours to write.
+        unsafe {
+            ptr::addr_of_mut!((*p).len).write(suffix.len() as u8);
+            ptr::addr_of_mut!((*p).suffix).write(buf);
         }
-        Err(e)
-    };
-    let taken = match Taken::take(cx, s) {
-        Ok(tk) => tk,
-        Err(e) => return undo(e),
-    };
-    let mut buf = [0u8; MAX];
-    buf[..suffix.len()].copy_from_slice(suffix);
-    // SAFETY: p has room for a Suffix and is ours.
-    unsafe {
-        p.write(Suffix {
-            vfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: None, refcount: 0 },
-            mvfs: msock_vfs { msendl: Some(mvfs_send), mrecvl: Some(mvfs_recv) },
-            u: taken.new,
-            len: suffix.len() as u8,
-            flags: if heap { HEAP } else { 0 },
-            life,
-            suffix: buf,
-        });
-    }
-    match handles::make(cx, p as *mut hvfs) {
-        Ok(h) => {
-            taken.commit(cx);
-            Ok(h)
-        }
-        Err(e) => {
-            taken.abandon(cx);
-            undo(e)
-        }
-    }
-}
-
-/// Frees the object; with `close_below` its socket below is closed too.
-///
-/// # Safety
-/// `p` is a live Suffix that no handle names any more.
-unsafe fn destroy(cx: &Ctx, p: *mut Suffix, close_below: bool) {
-    // SAFETY: per the contract.
-    let (u, life, flags) = unsafe { ((*p).u, (*p).life, (*p).flags) };
-    life.end(cx);
-    if flags & HEAP != 0 {
-        // SAFETY: allocated by `attach`.
-        unsafe { libc::free(p as *mut c_void) };
-    }
-    if close_below {
-        let _ = handles::close(cx, u);
-    }
+    })
 }
 
 fn can_block(cx: &Ctx) -> bool {
@@ -202,7 +100,7 @@ unsafe fn send(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
         return e;
     }
     // SAFETY: p is live until the call below; the token says after.
-    let (flags, u, len, life, mut sfx) = unsafe { ((*p).flags, (*p).u, (*p).len as usize, (*p).life, (*p).suffix) };
+    let (flags, u, len, life, mut sfx) = unsafe { ((*p).head.flags, (*p).head.u, (*p).len as usize, (*p).head.life, (*p).suffix) };
     if flags & OUTERR != 0 {
         return libc::ECONNRESET;
     }
@@ -217,7 +115,7 @@ unsafe fn send(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
     };
     if e != 0 && token.alive(cx) {
         // SAFETY: p is live (token).
-        unsafe { (*p).flags |= OUTERR };
+        unsafe { (*p).head.flags |= OUTERR };
     }
     e
 }
@@ -237,7 +135,7 @@ unsafe fn recv(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
         unsafe { iol::check(first, last) }?;
     }
     // SAFETY: p is live until the first wait; the token says after.
-    let (flags, u, len, life, sfx) = unsafe { ((*p).flags, (*p).u, (*p).len as usize, (*p).life, (*p).suffix) };
+    let (flags, u, len, life, sfx) = unsafe { ((*p).head.flags, (*p).head.u, (*p).len as usize, (*p).head.life, (*p).suffix) };
     if flags & INERR != 0 {
         return Err(libc::ECONNRESET);
     }
@@ -245,7 +143,7 @@ unsafe fn recv(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
     let fail = |e: i32| {
         if token.alive(cx) {
             // SAFETY: p is live (token).
-            unsafe { (*p).flags |= INERR };
+            unsafe { (*p).head.flags |= INERR };
         }
         Err(e)
     };
@@ -296,16 +194,10 @@ unsafe fn recv(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
 pub fn detach(cx: &Ctx, h: c_int) -> Result<c_int, i32> {
     let p = get(cx, h)?;
     // SAFETY: h names the live Suffix p.
-    if unsafe { (*p).flags } & (INERR | OUTERR) != 0 {
+    if unsafe { (*p).head.flags } & (INERR | OUTERR) != 0 {
         let _ = handles::close(cx, h);
         return Err(libc::ECONNRESET);
     }
-    let _ = cx.handles().begin_remove(h);
-    // SAFETY: no handle names p any more.
-    unsafe {
-        let u = (*p).u;
-        destroy(cx, p, false);
-        cx.handles().end_retire(h);
-        Ok(u)
-    }
+    // SAFETY: h names the live Suffix p.
+    Ok(unsafe { msgsock::release(cx, h, p as *mut Head) })
 }

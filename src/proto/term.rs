@@ -10,32 +10,24 @@
 
 use crate::core::ctx::Ctx;
 use crate::core::handles;
-use crate::core::hvfs::hvfs;
-use crate::core::live::Life;
-use crate::ffi::{handles::hquery, msock};
+use crate::ffi::msock;
 use crate::net::iol::{self, iolist};
 use crate::net::vfs::{msock_id, msock_vfs};
-use crate::proto::Taken;
+use crate::proto::msgsock::{self, Head, Kind};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
 /// The longest terminal message.
 pub const MAX: usize = 32;
 
+/// `Head::flags` bits.
 const INDONE: u8 = 1;
 const OUTDONE: u8 = 2;
-/// Allocated by us, not caller memory.
-const HEAP: u8 = 4;
 
 #[repr(C)]
 pub struct Term {
-    vfs: hvfs,
-    mvfs: msock_vfs,
-    /// The socket below (a private number of it).
-    u: c_int,
+    head: Head,
     len: u8,
-    flags: u8,
-    life: Life,
     term: [u8; MAX],
 }
 
@@ -46,146 +38,52 @@ pub fn term_id() -> *const c_void {
     &TERM_ID as *const u8 as *const c_void
 }
 
-unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void {
-    let p = vfs as *mut Term;
-    if t == msock_id() {
-        // SAFETY: vfs is the start of a live Term.
-        return unsafe { ptr::addr_of_mut!((*p).mvfs) } as *mut c_void;
-    }
-    if t == term_id() {
-        return p as *mut c_void;
-    }
-    crate::core::errno::set(libc::ENOTSUP);
-    ptr::null_mut()
-}
-
-unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
-    // An object of this thread exists, so does the thread's context.
-    let Ok(cx) = crate::core::ctx::get() else { return };
-    // SAFETY: the last handle of this live Term is gone.
-    unsafe { destroy(cx, vfs as *mut Term, true) };
-}
-
-fn from_mvfs(m: *mut msock_vfs) -> *mut Term {
-    (m as *mut u8).wrapping_sub(core::mem::offset_of!(Term, mvfs)) as *mut Term
+unsafe extern "C" fn vfs_query(vfs: *mut crate::core::hvfs::hvfs, t: *const c_void) -> *mut c_void {
+    // SAFETY: the core calls this for a live Term.
+    unsafe { msgsock::query(vfs, t, term_id()) }
 }
 
 unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    let t = from_mvfs(m);
+    let h = msgsock::from_mvfs(m);
     // SAFETY: m is the mvfs of a live Term.
-    if unsafe { (*t).flags } & OUTDONE != 0 {
+    if unsafe { (*h).flags } & OUTDONE != 0 {
         return crate::core::errno::fail(libc::EPIPE);
     }
     // SAFETY: the caller's list goes below as it is.
-    unsafe { msock::msendl((*t).u, first, last, deadline) }
+    unsafe { msock::msendl((*h).u, first, last, deadline) }
 }
 
 unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
     // An object of this thread exists, so does the thread's context.
     let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
     // SAFETY: m is the mvfs of a live Term; the list is the caller's.
-    match unsafe { recv(cx, from_mvfs(m), first, last, deadline) } {
-        Ok(n) => n as libc::ssize_t,
-        Err(e) => crate::core::errno::fail(e) as libc::ssize_t,
-    }
+    msgsock::ssize(unsafe { recv(cx, msgsock::from_mvfs(m) as *mut Term, first, last, deadline) })
 }
 
 /// Our TERM object behind handle `h`: EBADF, or ENOTSUP for another kind.
 pub fn get(cx: &Ctx, h: c_int) -> Result<*mut Term, i32> {
-    let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
-    // SAFETY: vfs is a live object behind a handle.
-    match unsafe { (*vfs).query } {
-        Some(f) if ptr::fn_addr_eq(f, vfs_query as unsafe extern "C" fn(_, _) -> _) => Ok(vfs as *mut Term),
-        _ => Err(libc::ENOTSUP),
-    }
+    msgsock::get(cx, h, vfs_query).map(|p| p as *mut Term)
 }
 
 /// term_attach(_mem): a TERM socket with terminal message `term` (at most
 /// MAX bytes) on message socket `s`, in `mem` (aligned, room for a Term)
 /// or allocated if null. On failure `s` is closed, as the original does.
 pub fn attach(cx: &Ctx, s: c_int, term: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
-    let r = make(cx, s, term, mem);
-    if r.is_err() {
-        let _ = handles::close(cx, s);
-    }
-    r
-}
-
-fn make(cx: &Ctx, s: c_int, term: &[u8], mem: *mut c_void) -> Result<c_int, i32> {
     if term.len() > MAX {
+        let _ = handles::close(cx, s);
         return Err(libc::EINVAL);
     }
-    if hquery(s, msock_id()).is_null() {
-        return Err(match crate::core::errno::get() {
-            libc::ENOTSUP => libc::EPROTO,
-            e => e,
-        });
-    }
-    let life = Life::new(cx)?;
-    let heap = mem.is_null();
-    let t = if heap {
-        // SAFETY: plain allocation, checked below.
-        unsafe { libc::malloc(core::mem::size_of::<Term>()) as *mut Term }
-    } else {
-        mem as *mut Term
-    };
-    if t.is_null() {
-        life.end(cx);
-        return Err(libc::ENOMEM);
-    }
-    let undo = |e: i32| {
-        life.end(cx);
-        if heap {
-            // SAFETY: allocated above, never handed out.
-            unsafe { libc::free(t as *mut c_void) };
+    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: msock_id() };
+    msgsock::attach(cx, s, mem, core::mem::size_of::<Term>(), &kind, |h| {
+        let t = h as *mut Term;
+        let mut buf = [0u8; MAX];
+        buf[..term.len()].copy_from_slice(term);
+        // SAFETY: the object's tail, ours to write.
+        unsafe {
+            ptr::addr_of_mut!((*t).len).write(term.len() as u8);
+            ptr::addr_of_mut!((*t).term).write(buf);
         }
-        Err(e)
-    };
-    let taken = match Taken::take(cx, s) {
-        Ok(tk) => tk,
-        Err(e) => return undo(e),
-    };
-    let mut buf = [0u8; MAX];
-    buf[..term.len()].copy_from_slice(term);
-    // SAFETY: t has room for a Term and is ours.
-    unsafe {
-        t.write(Term {
-            vfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: None, refcount: 0 },
-            mvfs: msock_vfs { msendl: Some(mvfs_send), mrecvl: Some(mvfs_recv) },
-            u: taken.new,
-            len: term.len() as u8,
-            flags: if heap { HEAP } else { 0 },
-            life,
-            term: buf,
-        });
-    }
-    match handles::make(cx, t as *mut hvfs) {
-        Ok(h) => {
-            taken.commit(cx);
-            Ok(h)
-        }
-        Err(e) => {
-            taken.abandon(cx);
-            undo(e)
-        }
-    }
-}
-
-/// Frees the object; with `close_below` its socket below is closed too.
-///
-/// # Safety
-/// `t` is a live Term that no handle names any more.
-unsafe fn destroy(cx: &Ctx, t: *mut Term, close_below: bool) {
-    // SAFETY: per the contract.
-    let (u, life, flags) = unsafe { ((*t).u, (*t).life, (*t).flags) };
-    life.end(cx);
-    if flags & HEAP != 0 {
-        // SAFETY: allocated by `attach`.
-        unsafe { libc::free(t as *mut c_void) };
-    }
-    if close_below {
-        let _ = handles::close(cx, u);
-    }
+    })
 }
 
 /// The first `out.len()` bytes the list holds, if its first pieces have
@@ -237,7 +135,7 @@ unsafe fn scatter(mut l: *mut iolist, bytes: &[u8]) {
 /// `t` is a live Term; the list is the caller's (valid if well formed).
 pub unsafe fn recv(cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
     // SAFETY: t is live until the wait below; the token says after.
-    let (flags, len, u, life) = unsafe { ((*t).flags, (*t).len as usize, (*t).u, (*t).life) };
+    let (flags, len, u, life) = unsafe { ((*t).head.flags, (*t).len as usize, (*t).head.u, (*t).head.life) };
     if flags & INDONE != 0 {
         return Err(libc::EPIPE);
     }
@@ -267,7 +165,7 @@ pub unsafe fn recv(cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist
     let ours = unsafe { (*t).term };
     if is_term && seen == &ours[..len] {
         // SAFETY: as above.
-        unsafe { (*t).flags |= INDONE };
+        unsafe { (*t).head.flags |= INDONE };
         return Err(libc::EPIPE);
     }
     if short && !none {
@@ -284,13 +182,13 @@ pub unsafe fn recv(cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist
 pub fn done(cx: &Ctx, h: c_int, deadline: i64) -> Result<(), i32> {
     let t = get(cx, h)?;
     // SAFETY: h names the live Term t.
-    let (flags, u, len) = unsafe { ((*t).flags, (*t).u, (*t).len as usize) };
+    let (flags, u, len) = unsafe { ((*t).head.flags, (*t).head.u, (*t).len as usize) };
     if flags & OUTDONE != 0 {
         return Err(libc::EPIPE);
     }
     // SAFETY: the bytes are copied out before the call may wait.
     let term = unsafe { (*t).term };
-    let life = unsafe { (*t).life };
+    let life = unsafe { (*t).head.life };
     let token = life.token(cx);
     // SAFETY: a buffer of len bytes.
     if unsafe { msock::msend(u, term.as_ptr() as *const c_void, len, deadline) } < 0 {
@@ -300,7 +198,7 @@ pub fn done(cx: &Ctx, h: c_int, deadline: i64) -> Result<(), i32> {
         return Err(libc::EBADF);
     }
     // SAFETY: t is live (token).
-    unsafe { (*t).flags |= OUTDONE };
+    unsafe { (*t).head.flags |= OUTDONE };
     Ok(())
 }
 
@@ -310,11 +208,11 @@ pub fn done(cx: &Ctx, h: c_int, deadline: i64) -> Result<(), i32> {
 pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
     let t = get(cx, h)?;
     // SAFETY: h names the live Term t.
-    let life = unsafe { (*t).life };
+    let life = unsafe { (*t).head.life };
     let token = life.token(cx);
     let r = (|| {
         // SAFETY: t is live until a wait; the token is checked after each.
-        if unsafe { (*t).flags } & OUTDONE == 0 {
+        if unsafe { (*t).head.flags } & OUTDONE == 0 {
             done(cx, h, deadline)?;
         }
         loop {
@@ -336,12 +234,6 @@ pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
         let _ = handles::close(cx, h);
         return Err(e);
     }
-    let _ = cx.handles().begin_remove(h);
-    // SAFETY: no handle names t any more.
-    unsafe {
-        let u = (*t).u;
-        destroy(cx, t, false);
-        cx.handles().end_retire(h);
-        Ok(u)
-    }
+    // SAFETY: h names the live Term t (token).
+    Ok(unsafe { msgsock::release(cx, h, t as *mut Head) })
 }
