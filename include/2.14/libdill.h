@@ -40,6 +40,10 @@ struct dill_udp_storage {char _[72];};
 struct dill_tls_storage {char _[72];};
 struct dill_term_storage {char _[88];};
 struct dill_suffix_storage {char _[128];};
+struct dill_prefix_storage {char _[56];};
+
+#define DILL_PREFIX_BIG_ENDIAN 0
+#define DILL_PREFIX_LITTLE_ENDIAN 1
 
 struct sockaddr;
 
@@ -165,6 +169,9 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define tls_storage dill_tls_storage
 #define term_storage dill_term_storage
 #define suffix_storage dill_suffix_storage
+#define prefix_storage dill_prefix_storage
+#define PREFIX_BIG_ENDIAN DILL_PREFIX_BIG_ENDIAN
+#define PREFIX_LITTLE_ENDIAN DILL_PREFIX_LITTLE_ENDIAN
 #define iolist dill_iolist
 #define ipaddr dill_ipaddr
 #define IPADDR_IPV4 DILL_IPADDR_IPV4
@@ -320,6 +327,16 @@ DILL_EXPORT int dill_ipc_listener_fromfd_mem(int fd, struct dill_ipc_listener_st
 DILL_EXPORT int dill_ipc_pair(int *s);
 
 DILL_EXPORT int dill_ipc_pair_mem(struct dill_ipc_pair_storage *mem, int *s);
+
+DILL_EXPORT int dill_prefix_attach(int s, size_t hdrlen, int flags);
+
+DILL_EXPORT
+int dill_prefix_attach_mem(int s,
+                           size_t hdrlen,
+                           int flags,
+                           struct dill_prefix_storage *mem);
+
+DILL_EXPORT int dill_prefix_detach(int s);
 
 DILL_EXPORT int dill_bsend(int s, const void *buf, size_t len, int64_t deadline);
 
@@ -513,6 +530,9 @@ ssize_t dill_udp_recv(int s,
 #define ipc_listener_fromfd_mem dill_ipc_listener_fromfd_mem
 #define ipc_pair dill_ipc_pair
 #define ipc_pair_mem dill_ipc_pair_mem
+#define prefix_attach dill_prefix_attach
+#define prefix_attach_mem dill_prefix_attach_mem
+#define prefix_detach dill_prefix_detach
 #define bsend dill_bsend
 #define brecv dill_brecv
 #define bsendl dill_bsendl

@@ -14,6 +14,7 @@ pub mod http;
 pub mod implh;
 pub mod ipc;
 pub mod ipaddr;
+pub mod prefix;
 pub mod sockets;
 pub mod storage;
 pub mod suffix;

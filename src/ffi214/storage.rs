@@ -26,7 +26,8 @@ storage!(
     dill_udp_storage,
     dill_tls_storage,
     dill_term_storage,
-    dill_suffix_storage
+    dill_suffix_storage,
+    dill_prefix_storage
 );
 
 /// The memory for an object of type `T` in a storage of `size` bytes: None

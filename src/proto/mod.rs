@@ -10,6 +10,7 @@ pub mod fuzz;
 pub mod http;
 pub mod msgsock;
 pub mod pfx;
+pub mod prefix;
 pub mod suffix;
 pub mod term;
 pub mod tls;
