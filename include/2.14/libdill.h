@@ -42,6 +42,22 @@ struct dill_term_storage {char _[88];};
 struct dill_suffix_storage {char _[128];};
 struct dill_prefix_storage {char _[56];};
 
+#define DILL_SOCKS5_CONNECT (0x01)
+#define DILL_SOCKS5_BIND (0x02)
+#define DILL_SOCKS5_UDP_ASSOCIATE (0x03)
+#define DILL_SOCKS5_SUCCESS (0x00)
+#define DILL_SOCKS5_GENERAL_FAILURE (0x01)
+#define DILL_SOCKS5_CONNECTION_NOT_ALLOWED (0x02)
+#define DILL_SOCKS5_NETWORK_UNREACHABLE (0x03)
+#define DILL_SOCKS5_HOST_UNREACHABLE (0x04)
+#define DILL_SOCKS5_CONNECTION_REFUSED (0x05)
+#define DILL_SOCKS5_TTL_EXPIRED (0x06)
+#define DILL_SOCKS5_COMMAND_NOT_SUPPORTED (0x07)
+#define DILL_SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED (0x08)
+
+/* Checks a SOCKS5 client's user name and password: nonzero accepts. */
+typedef int dill_socks5_auth_function(const char *username, const char *password);
+
 #define DILL_PREFIX_BIG_ENDIAN 0
 #define DILL_PREFIX_LITTLE_ENDIAN 1
 
@@ -170,6 +186,18 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define term_storage dill_term_storage
 #define suffix_storage dill_suffix_storage
 #define prefix_storage dill_prefix_storage
+#define SOCKS5_CONNECT DILL_SOCKS5_CONNECT
+#define SOCKS5_BIND DILL_SOCKS5_BIND
+#define SOCKS5_UDP_ASSOCIATE DILL_SOCKS5_UDP_ASSOCIATE
+#define SOCKS5_SUCCESS DILL_SOCKS5_SUCCESS
+#define SOCKS5_GENERAL_FAILURE DILL_SOCKS5_GENERAL_FAILURE
+#define SOCKS5_CONNECTION_NOT_ALLOWED DILL_SOCKS5_CONNECTION_NOT_ALLOWED
+#define SOCKS5_NETWORK_UNREACHABLE DILL_SOCKS5_NETWORK_UNREACHABLE
+#define SOCKS5_HOST_UNREACHABLE DILL_SOCKS5_HOST_UNREACHABLE
+#define SOCKS5_CONNECTION_REFUSED DILL_SOCKS5_CONNECTION_REFUSED
+#define SOCKS5_TTL_EXPIRED DILL_SOCKS5_TTL_EXPIRED
+#define SOCKS5_COMMAND_NOT_SUPPORTED DILL_SOCKS5_COMMAND_NOT_SUPPORTED
+#define SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED DILL_SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED
 #define PREFIX_BIG_ENDIAN DILL_PREFIX_BIG_ENDIAN
 #define PREFIX_LITTLE_ENDIAN DILL_PREFIX_LITTLE_ENDIAN
 #define iolist dill_iolist
@@ -370,6 +398,36 @@ ssize_t dill_mrecvl(int s,
                     struct dill_iolist *last,
                     int64_t deadline);
 
+DILL_EXPORT
+int dill_socks5_client_connect(int s,
+                               const char *username,
+                               const char *password,
+                               struct dill_ipaddr *addr,
+                               int64_t deadline);
+
+DILL_EXPORT
+int dill_socks5_client_connectbyname(int s,
+                                     const char *username,
+                                     const char *password,
+                                     const char *hostname,
+                                     int port,
+                                     int64_t deadline);
+
+DILL_EXPORT
+int dill_socks5_proxy_auth(int s,
+                           int (*auth_fn)(const char *username, const char *password),
+                           int64_t deadline);
+
+DILL_EXPORT int dill_socks5_proxy_recvcommand(int s, struct dill_ipaddr *ipaddr, int64_t deadline);
+
+DILL_EXPORT int dill_socks5_proxy_recvcommandbyname(int s, char *host, int *port, int64_t deadline);
+
+DILL_EXPORT
+int dill_socks5_proxy_sendreply(int s,
+                                int reply,
+                                struct dill_ipaddr *ipaddr,
+                                int64_t deadline);
+
 DILL_EXPORT int dill_suffix_attach(int s, const void *suffix, size_t suffixlen);
 
 DILL_EXPORT
@@ -541,6 +599,12 @@ ssize_t dill_udp_recv(int s,
 #define mrecv dill_mrecv
 #define msendl dill_msendl
 #define mrecvl dill_mrecvl
+#define socks5_client_connect dill_socks5_client_connect
+#define socks5_client_connectbyname dill_socks5_client_connectbyname
+#define socks5_proxy_auth dill_socks5_proxy_auth
+#define socks5_proxy_recvcommand dill_socks5_proxy_recvcommand
+#define socks5_proxy_recvcommandbyname dill_socks5_proxy_recvcommandbyname
+#define socks5_proxy_sendreply dill_socks5_proxy_sendreply
 #define suffix_attach dill_suffix_attach
 #define suffix_attach_mem dill_suffix_attach_mem
 #define suffix_detach dill_suffix_detach

@@ -16,6 +16,7 @@ pub mod ipc;
 pub mod ipaddr;
 pub mod prefix;
 pub mod sockets;
+pub mod socks5;
 pub mod storage;
 pub mod suffix;
 pub mod tcp;

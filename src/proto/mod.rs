@@ -11,6 +11,7 @@ pub mod http;
 pub mod msgsock;
 pub mod pfx;
 pub mod prefix;
+pub mod socks5;
 pub mod suffix;
 pub mod term;
 pub mod tls;
