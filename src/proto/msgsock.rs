@@ -176,6 +176,34 @@ pub unsafe fn release(cx: &Ctx, h: c_int, p: *mut Head) -> c_int {
     }
 }
 
+/// The C-facing functions of a protocol whose object `$t` starts with a
+/// `Head`: `vfs_query` (type id `$id()`), and `mvfs_send`/`mvfs_recv`
+/// calling its `send(cx, obj, first, last, deadline) -> errno-or-0` and
+/// `recv(...) -> Result<size, errno>`.
+macro_rules! glue {
+    ($t:ty, $id:ident) => {
+        unsafe extern "C" fn vfs_query(vfs: *mut $crate::core::hvfs::hvfs, t: *const c_void) -> *mut c_void {
+            // SAFETY: the core calls this for a live object of ours.
+            unsafe { $crate::proto::msgsock::query(vfs, t, $id()) }
+        }
+
+        unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
+            // An object of this thread exists, so does the thread's context.
+            let Ok(cx) = $crate::core::ctx::get() else { return $crate::core::errno::fail(libc::ENOMEM) };
+            // SAFETY: m is the mvfs of a live object; the list is the caller's.
+            $crate::ffi::status(unsafe { send(cx, $crate::proto::msgsock::from_mvfs(m) as *mut $t, first, last, deadline) })
+        }
+
+        unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
+            // An object of this thread exists, so does the thread's context.
+            let Ok(cx) = $crate::core::ctx::get() else { return $crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
+            // SAFETY: m is the mvfs of a live object; the list is the caller's.
+            $crate::proto::msgsock::ssize(unsafe { recv(cx, $crate::proto::msgsock::from_mvfs(m) as *mut $t, first, last, deadline) })
+        }
+    };
+}
+pub(crate) use glue;
+
 /// An errno-or-size result as the C message calls return it.
 pub fn ssize(r: Result<usize, i32>) -> libc::ssize_t {
     match r {

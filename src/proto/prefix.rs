@@ -33,24 +33,7 @@ pub fn prefix_id() -> *const c_void {
     &PREFIX_ID as *const u8 as *const c_void
 }
 
-unsafe extern "C" fn vfs_query(vfs: *mut crate::core::hvfs::hvfs, t: *const c_void) -> *mut c_void {
-    // SAFETY: the core calls this for a live Prefix.
-    unsafe { msgsock::query(vfs, t, prefix_id()) }
-}
-
-unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    // An object of this thread exists, so does the thread's context.
-    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) };
-    // SAFETY: m is the mvfs of a live Prefix; the list is the caller's.
-    crate::ffi::status(unsafe { send(cx, msgsock::from_mvfs(m) as *mut Prefix, first, last, deadline) })
-}
-
-unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
-    // An object of this thread exists, so does the thread's context.
-    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
-    // SAFETY: m is the mvfs of a live Prefix; the list is the caller's.
-    msgsock::ssize(unsafe { recv(cx, msgsock::from_mvfs(m) as *mut Prefix, first, last, deadline) })
-}
+msgsock::glue!(Prefix, prefix_id);
 
 /// prefix_attach(_mem): a PREFIX socket on byte stream `s` with headers of
 /// `hdrlen` bytes (1 to MAX), little-endian if `little`; in `mem`

@@ -38,26 +38,20 @@ pub fn term_id() -> *const c_void {
     &TERM_ID as *const u8 as *const c_void
 }
 
-unsafe extern "C" fn vfs_query(vfs: *mut crate::core::hvfs::hvfs, t: *const c_void) -> *mut c_void {
-    // SAFETY: the core calls this for a live Term.
-    unsafe { msgsock::query(vfs, t, term_id()) }
-}
+msgsock::glue!(Term, term_id);
 
-unsafe extern "C" fn mvfs_send(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> c_int {
-    let h = msgsock::from_mvfs(m);
-    // SAFETY: m is the mvfs of a live Term.
-    if unsafe { (*h).flags } & OUTDONE != 0 {
-        return crate::core::errno::fail(libc::EPIPE);
+/// msendl: the caller's list below as it is, unless we are done.
+///
+/// # Safety
+/// `t` is a live Term; the list is the caller's.
+unsafe fn send(_cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // SAFETY: t is live.
+    let (flags, u) = unsafe { ((*t).head.flags, (*t).head.u) };
+    if flags & OUTDONE != 0 {
+        return libc::EPIPE;
     }
     // SAFETY: the caller's list goes below as it is.
-    unsafe { msock::msendl((*h).u, first, last, deadline) }
-}
-
-unsafe extern "C" fn mvfs_recv(m: *mut msock_vfs, first: *mut iolist, last: *mut iolist, deadline: i64) -> libc::ssize_t {
-    // An object of this thread exists, so does the thread's context.
-    let Ok(cx) = crate::core::ctx::get() else { return crate::core::errno::fail(libc::ENOMEM) as libc::ssize_t };
-    // SAFETY: m is the mvfs of a live Term; the list is the caller's.
-    msgsock::ssize(unsafe { recv(cx, msgsock::from_mvfs(m) as *mut Term, first, last, deadline) })
+    if unsafe { msock::msendl(u, first, last, deadline) } < 0 { crate::core::errno::get() } else { 0 }
 }
 
 /// Our TERM object behind handle `h`: EBADF, or ENOTSUP for another kind.
