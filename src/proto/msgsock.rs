@@ -204,6 +204,53 @@ macro_rules! glue {
 }
 pub(crate) use glue;
 
+/// The start of a send or receive on `h`: not canceled, the caller's list
+/// well formed (a null list only for receiving: `recv`), and the
+/// direction whose `Head::flags` bit is `broken` not broken (ECONNRESET).
+/// Returns the list's length (0 for a null list) and the token to check
+/// after any wait.
+///
+/// # Safety
+/// `h` is a live object; the list is the caller's.
+pub unsafe fn begin(
+    cx: &Ctx,
+    h: *mut Head,
+    first: *mut crate::net::iol::iolist,
+    last: *mut crate::net::iol::iolist,
+    recv: bool,
+    broken: u8,
+) -> Result<(usize, crate::core::live::Token), i32> {
+    // SAFETY: the running coroutine is live.
+    if !unsafe { (*cx.me()).can_block() } {
+        return Err(libc::ECANCELED);
+    }
+    let total = if recv && first.is_null() && last.is_null() {
+        0
+    } else {
+        // SAFETY: the caller's list, checked before it is touched.
+        unsafe { crate::net::iol::check(first, last) }?
+    };
+    // SAFETY: h is live (per the contract).
+    let (flags, life) = unsafe { ((*h).flags, (*h).life) };
+    if flags & broken != 0 {
+        return Err(libc::ECONNRESET);
+    }
+    Ok((total, life.token(cx)))
+}
+
+/// A send or receive failed with `e` midway: the direction (`broken`
+/// bit) is broken for good, if the object is still there. Returns `e`.
+///
+/// # Safety
+/// `h` was live when `token` was taken.
+pub unsafe fn broke(cx: &Ctx, token: crate::core::live::Token, h: *mut Head, broken: u8, e: i32) -> i32 {
+    if token.alive(cx) {
+        // SAFETY: alive (token).
+        unsafe { (*h).flags |= broken };
+    }
+    e
+}
+
 /// An errno-or-size result as the C message calls return it.
 pub fn ssize(r: Result<usize, i32>) -> libc::ssize_t {
     match r {

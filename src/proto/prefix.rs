@@ -6,7 +6,7 @@
 use crate::core::ctx::Ctx;
 use crate::core::handles;
 use crate::ffi::bsock;
-use crate::net::iol::{self, iolist};
+use crate::net::iol::iolist;
 use crate::net::vfs::{bsock_id, msock_vfs};
 use crate::proto::msgsock::{self, Head, Kind};
 use core::ffi::{c_int, c_void};
@@ -57,11 +57,6 @@ pub fn attach(cx: &Ctx, s: c_int, hdrlen: usize, little: bool, mem: *mut c_void)
     })
 }
 
-fn can_block(cx: &Ctx) -> bool {
-    // SAFETY: the running coroutine is live.
-    unsafe { (*cx.me()).can_block() }
-}
-
 /// The header for a message of `size` bytes (None if it does not fit).
 fn encode(size: usize, hdrlen: usize, little: bool) -> Option<[u8; MAX]> {
     if hdrlen < MAX && (size as u64) >> (8 * hdrlen) != 0 {
@@ -91,28 +86,21 @@ fn decode(h: &[u8], little: bool) -> u64 {
 /// # Safety
 /// `p` is a live Prefix; the list is the caller's (valid if well formed).
 unsafe fn send(cx: &Ctx, p: *mut Prefix, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
-    if !can_block(cx) {
-        return libc::ECANCELED;
-    }
-    // SAFETY: the caller's list, checked before it is touched.
-    let size = match unsafe { iol::check(first, last) } {
-        Ok(n) => n,
+    let h = p as *mut Head;
+    // SAFETY: p is live; the list is the caller's.
+    let (size, token) = match unsafe { msgsock::begin(cx, h, first, last, false, OUTERR) } {
+        Ok(v) => v,
         Err(e) => return e,
     };
     // SAFETY: p is live until the call below; the token says after.
-    let (flags, u, hdrlen, life) = unsafe { ((*p).head.flags, (*p).head.u, (*p).hdrlen as usize, (*p).head.life) };
-    if flags & OUTERR != 0 {
-        return libc::ECONNRESET;
-    }
+    let (flags, u, hdrlen) = unsafe { ((*p).head.flags, (*p).head.u, (*p).hdrlen as usize) };
     let Some(mut hdr) = encode(size, hdrlen, flags & LITTLE != 0) else { return libc::EMSGSIZE };
-    let token = life.token(cx);
     let mut head = iolist { iol_base: hdr.as_mut_ptr() as *mut c_void, iol_len: hdrlen, iol_next: first, iol_rsvd: 0 };
-    let e = bsock::io(cx, u, &mut head, last, deadline, true);
-    if e != 0 && token.alive(cx) {
-        // SAFETY: p is live (token).
-        unsafe { (*p).head.flags |= OUTERR };
+    match bsock::io(cx, u, &mut head, last, deadline, true) {
+        0 => 0,
+        // SAFETY: p was live when the token was taken.
+        e => unsafe { msgsock::broke(cx, token, h, OUTERR, e) },
     }
-    e
 }
 
 /// mrecvl: the next message into the list; returns its size. EMSGSIZE
@@ -121,25 +109,15 @@ unsafe fn send(cx: &Ctx, p: *mut Prefix, first: *mut iolist, last: *mut iolist, 
 /// # Safety
 /// `p` is a live Prefix; the list is the caller's (valid if well formed).
 unsafe fn recv(cx: &Ctx, p: *mut Prefix, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
-    if !can_block(cx) {
-        return Err(libc::ECANCELED);
-    }
+    let h = p as *mut Head;
     let none = first.is_null() && last.is_null();
-    // SAFETY: the caller's list, checked before it is touched.
-    let room = if none { usize::MAX } else { unsafe { iol::check(first, last) }? };
+    // SAFETY: p is live; the list is the caller's.
+    let (total, token) = unsafe { msgsock::begin(cx, h, first, last, true, INERR) }?;
+    let room = if none { usize::MAX } else { total };
     // SAFETY: p is live until the first wait; the token says after.
-    let (flags, u, hdrlen, life) = unsafe { ((*p).head.flags, (*p).head.u, (*p).hdrlen as usize, (*p).head.life) };
-    if flags & INERR != 0 {
-        return Err(libc::ECONNRESET);
-    }
-    let token = life.token(cx);
-    let fail = |e: i32| {
-        if token.alive(cx) {
-            // SAFETY: p is live (token).
-            unsafe { (*p).head.flags |= INERR };
-        }
-        Err(e)
-    };
+    let (flags, u, hdrlen) = unsafe { ((*p).head.flags, (*p).head.u, (*p).hdrlen as usize) };
+    // SAFETY: p was live when the token was taken.
+    let fail = |e: i32| Err(unsafe { msgsock::broke(cx, token, h, INERR, e) });
     let mut hdr = [0u8; MAX];
     let mut piece = iolist { iol_base: hdr.as_mut_ptr() as *mut c_void, iol_len: hdrlen, iol_next: ptr::null_mut(), iol_rsvd: 0 };
     let e = bsock::io(cx, u, &mut piece, &mut piece, deadline, false);

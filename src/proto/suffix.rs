@@ -10,7 +10,7 @@
 use crate::core::ctx::Ctx;
 use crate::core::handles;
 use crate::ffi::bsock;
-use crate::net::iol::{self, iolist};
+use crate::net::iol::iolist;
 use crate::net::vfs::{bsock_id, msock_vfs};
 use crate::proto::msgsock::{self, Head, Kind};
 use core::ffi::{c_int, c_void};
@@ -65,29 +65,19 @@ pub fn attach(cx: &Ctx, s: c_int, suffix: &[u8], mem: *mut c_void) -> Result<c_i
     })
 }
 
-fn can_block(cx: &Ctx) -> bool {
-    // SAFETY: the running coroutine is live.
-    unsafe { (*cx.me()).can_block() }
-}
-
 /// msendl: the caller's pieces, then the suffix, in one call below.
 ///
 /// # Safety
 /// `p` is a live Suffix; the list is the caller's (valid if well formed).
 unsafe fn send(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
-    if !can_block(cx) {
-        return libc::ECANCELED;
-    }
-    // SAFETY: the caller's list, checked before it is touched.
-    if let Err(e) = unsafe { iol::check(first, last) } {
-        return e;
-    }
+    let h = p as *mut Head;
+    // SAFETY: p is live; the list is the caller's.
+    let token = match unsafe { msgsock::begin(cx, h, first, last, false, OUTERR) } {
+        Ok((_, token)) => token,
+        Err(e) => return e,
+    };
     // SAFETY: p is live until the call below; the token says after.
-    let (flags, u, len, life, mut sfx) = unsafe { ((*p).head.flags, (*p).head.u, (*p).len as usize, (*p).head.life, (*p).suffix) };
-    if flags & OUTERR != 0 {
-        return libc::ECONNRESET;
-    }
-    let token = life.token(cx);
+    let (u, len, mut sfx) = unsafe { ((*p).head.u, (*p).len as usize, (*p).suffix) };
     let mut tail = iolist { iol_base: sfx.as_mut_ptr() as *mut c_void, iol_len: len, iol_next: ptr::null_mut(), iol_rsvd: 0 };
     // SAFETY: last ends the checked list; it is restored right after.
     let e = unsafe {
@@ -96,11 +86,11 @@ unsafe fn send(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
         (*last).iol_next = ptr::null_mut();
         e
     };
-    if e != 0 && token.alive(cx) {
-        // SAFETY: p is live (token).
-        unsafe { (*p).head.flags |= OUTERR };
+    match e {
+        0 => 0,
+        // SAFETY: p was live when the token was taken.
+        e => unsafe { msgsock::broke(cx, token, h, OUTERR, e) },
     }
-    e
 }
 
 /// mrecvl: the bytes up to the next suffix into the list; returns how many.
@@ -109,27 +99,14 @@ unsafe fn send(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, 
 /// # Safety
 /// `p` is a live Suffix; the list is the caller's (valid if well formed).
 unsafe fn recv(cx: &Ctx, p: *mut Suffix, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {
-    if !can_block(cx) {
-        return Err(libc::ECANCELED);
-    }
+    let h = p as *mut Head;
     let none = first.is_null() && last.is_null();
-    if !none {
-        // SAFETY: the caller's list, checked before it is touched.
-        unsafe { iol::check(first, last) }?;
-    }
+    // SAFETY: p is live; the list is the caller's.
+    let (_, token) = unsafe { msgsock::begin(cx, h, first, last, true, INERR) }?;
     // SAFETY: p is live until the first wait; the token says after.
-    let (flags, u, len, life, sfx) = unsafe { ((*p).head.flags, (*p).head.u, (*p).len as usize, (*p).head.life, (*p).suffix) };
-    if flags & INERR != 0 {
-        return Err(libc::ECONNRESET);
-    }
-    let token = life.token(cx);
-    let fail = |e: i32| {
-        if token.alive(cx) {
-            // SAFETY: p is live (token).
-            unsafe { (*p).head.flags |= INERR };
-        }
-        Err(e)
-    };
+    let (u, len, sfx) = unsafe { ((*p).head.u, (*p).len as usize, (*p).suffix) };
+    // SAFETY: p was live when the token was taken.
+    let fail = |e: i32| Err(unsafe { msgsock::broke(cx, token, h, INERR, e) });
     let mut win = [0u8; MAX];
     let read = |at: usize, n: usize, win: &mut [u8; MAX]| {
         let mut one = iolist { iol_base: win[at..].as_mut_ptr() as *mut c_void, iol_len: n, iol_next: ptr::null_mut(), iol_rsvd: 0 };
