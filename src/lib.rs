@@ -1,12 +1,15 @@
 //! libdill 2.6 as a C-ABI library written in Rust: coroutines with
 //! structured cancellation, channels, deadlines and fd waits.
 //!
-//! `ffi` is the C surface; `core` does the work; `net` has the sockets and
-//! `proto` the protocols stacked on them; `arch` switches contexts.
+//! `ffi` is the C surface of 2.6 and `ffi214` that of 2.14 (dill_ names);
+//! `core` does the work; `net` has the sockets and `proto` the protocols
+//! stacked on them; `arch` switches contexts.
 
 pub mod arch;
 pub mod core;
 pub mod ffi;
+/// cbindgen:ignore
+pub mod ffi214;
 pub mod fuzzing;
 pub mod net;
 pub mod proto;
@@ -29,5 +32,7 @@ mod headers {
     fn headers_match_cbindgen() {
         check("libdill.h", include_str!(concat!(env!("OUT_DIR"), "/libdill.h")));
         check("libdillimpl.h", include_str!(concat!(env!("OUT_DIR"), "/libdillimpl.h")));
+        check("2.14/libdill.h", include_str!(concat!(env!("OUT_DIR"), "/2.14/libdill.h")));
+        check("2.14/libdillimpl.h", include_str!(concat!(env!("OUT_DIR"), "/2.14/libdillimpl.h")));
     }
 }

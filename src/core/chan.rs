@@ -269,6 +269,23 @@ pub fn close(cx: &Ctx, h: *mut Half) {
     }
 }
 
+/// 2.14's close of the last open half of a channel: coroutines still
+/// blocked on it fail with EPIPE (the end of the channel), where 2.6's
+/// `close` says EBADF. Returns whether `vfs` was such a half.
+pub fn fail_at_last_close(cx: &Ctx, vfs: *mut hvfs) -> bool {
+    let Some(h) = as_half(vfs) else { return false };
+    let o = other(h);
+    // SAFETY: both halves are live: h is still named by a handle.
+    unsafe {
+        if !(*o).closed {
+            return false;
+        }
+        fail_all(cx, ptr::addr_of_mut!((*h).recv), libc::EPIPE);
+        fail_all(cx, ptr::addr_of_mut!((*o).send), libc::EPIPE);
+    }
+    true
+}
+
 /// Is `vfs` a channel half? For hclose's direct path.
 pub fn close_vfs(cx: &Ctx, vfs: *mut hvfs) -> bool {
     match as_half(vfs) {

@@ -73,7 +73,7 @@ fn make(mem: *mut Chan, chv: *mut i32) -> i32 {
 
 /// The channel half behind `h`, or the errno for a bad or foreign handle.
 #[inline]
-fn half_of(cx: &Ctx, h: i32) -> Result<*mut Half, i32> {
+pub(crate) fn half_of(cx: &Ctx, h: i32) -> Result<*mut Half, i32> {
     let vfs = cx.handles().get(h).ok_or(libc::EBADF)?;
     chan::as_half(vfs).ok_or(libc::ENOTSUP)
 }

@@ -8,7 +8,7 @@ use crate::net::udp::{self, Udp};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
-fn udp_of(cx: &Ctx, s: c_int) -> Result<*mut Udp, i32> {
+pub(crate) fn udp_of(cx: &Ctx, s: c_int) -> Result<*mut Udp, i32> {
     let vfs = cx.handles().get(s).ok_or(libc::EBADF)?;
     udp::as_udp(vfs).ok_or(libc::ENOTSUP)
 }

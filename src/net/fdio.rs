@@ -309,7 +309,10 @@ fn drain_rx(rx: &mut RxBuf, cur: &mut Cursor) {
 /// Receives exactly the list's length (already checked). Small requests go
 /// through the receive buffer, large ones straight into the caller's memory.
 /// A list pointer of null means: read and drop everything until the end of
-/// the stream (which is then reported as EPIPE).
+/// the stream (which is then reported as EPIPE). Inlined into each of its
+/// two callers (buffered and unbuffered stream receives), as it always was
+/// into the one there used to be.
+#[inline(always)]
 pub fn recv(cx: &Ctx, fd: i32, rx: &mut RxBuf, first: *mut iolist, deadline: i64) -> Result<(), i32> {
     let drop_all = first.is_null();
     let mut cur = Cursor::new(first);

@@ -141,6 +141,12 @@ impl ipaddr {
         unsafe { core::ptr::read_unaligned(self.data.as_ptr() as *const T) }
     }
 
+    /// The same address of the same family, and the same port unless
+    /// `ignore_port` (2.14's ipaddr_equal).
+    pub fn same(&self, other: &ipaddr, ignore_port: bool) -> bool {
+        self.family() == other.family() && self.addr() == other.addr() && (ignore_port || self.port() == other.port())
+    }
+
     /// The family field as stored: AF_INET, AF_INET6, or whatever the
     /// caller put there (the original reports it as is).
     pub fn family(&self) -> i32 {

@@ -2,6 +2,7 @@
 //! socket interfaces, and the TCP, IPC and UDP protocols.
 
 mod dns;
+pub mod adopt;
 pub mod fdio;
 mod hosts;
 mod ifaces;
@@ -12,6 +13,7 @@ pub mod listener;
 mod resolvconf;
 pub mod resolve;
 pub mod stream;
+pub mod stream214;
 pub mod tcp;
 pub mod udp;
 pub mod vfs;

@@ -18,10 +18,10 @@ pub const RX: usize = 2000;
 pub const TCP: u8 = 1;
 pub const IPC: u8 = 2;
 
-const INDONE: u8 = 1;
-const OUTDONE: u8 = 2;
-const INERR: u8 = 4;
-const OUTERR: u8 = 8;
+pub(crate) const INDONE: u8 = 1;
+pub(crate) const OUTDONE: u8 = 2;
+pub(crate) const INERR: u8 = 4;
+pub(crate) const OUTERR: u8 = 8;
 
 #[repr(C)]
 pub struct Stream {
@@ -29,10 +29,12 @@ pub struct Stream {
     bvfs: bsock_vfs,
     pvfs: BPeek,
     pub fd: c_int,
-    kind: u8,
-    flags: u8,
+    pub(crate) kind: u8,
+    pub(crate) flags: u8,
     mem: bool,
-    _pad: u8,
+    /// 2.14's state (`net::stream214`), set by the 2.14 surface for the
+    /// streams it makes; 2.6 code never reads it.
+    pub(crate) gen214: u8,
     rx_pos: u32,
     rx_len: u32,
     rx: [u8; RX],
@@ -302,6 +304,51 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
 
 #[inline(never)]
 fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    recv_in(cx, s, first, last, deadline, RX)
+}
+
+/// `recv` that reads no byte past the list (2.14's IPC streams, whose file
+/// descriptors must not be read past by a buffered read).
+pub fn recv_unbuffered(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // Dropping to the end of the stream reads past anything anyway.
+    if first.is_null() && last.is_null() {
+        return recv_in(cx, s, first, last, deadline, RX);
+    }
+    // SAFETY: the caller's list (C contract), checked before it is walked.
+    if let Err(e) = unsafe { iol::check(first, last) } {
+        return e;
+    }
+    // Bytes to skip (null bases) are read into the idle receive buffer, at
+    // most its size at a time, so no read goes past the list.
+    let mut cur = first;
+    while !cur.is_null() {
+        // SAFETY: a checked list element.
+        let (base, mut len, next) = unsafe { ((*cur).iol_base, (*cur).iol_len, (*cur).iol_next) };
+        loop {
+            let (b, n) = if base.is_null() {
+                // SAFETY: s is a live stream; nothing else uses its buffer here.
+                (unsafe { ptr::addr_of_mut!((*s).rx) } as *mut c_void, len.min(RX))
+            } else {
+                (base, len)
+            };
+            let mut one = iolist { iol_base: b, iol_len: n, iol_next: ptr::null_mut(), iol_rsvd: 0 };
+            let e = recv_in(cx, s, &mut one, &mut one, deadline, 0);
+            if e != 0 {
+                return e;
+            }
+            len -= n;
+            if len == 0 || !base.is_null() {
+                break;
+            }
+        }
+        cur = next;
+    }
+    0
+}
+
+/// `recv` with the first `cap` bytes of the receive buffer.
+#[inline(always)]
+fn recv_in(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64, cap: usize) -> i32 {
     // SAFETY: s is a live stream.
     let st = unsafe { &mut *s };
     if st.flags & INDONE != 0 {
@@ -316,7 +363,7 @@ fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist,
             return e;
         }
     }
-    let mut rx = RxBuf { data: &mut st.rx, pos: &mut st.rx_pos, len: &mut st.rx_len };
+    let mut rx = RxBuf { data: &mut st.rx[..cap], pos: &mut st.rx_pos, len: &mut st.rx_len };
     match fdio::recv(cx, st.fd, &mut rx, first, deadline) {
         Ok(()) => 0,
         Err(libc::EBADF) => libc::EBADF, // Closed under us: see `send`.

@@ -178,6 +178,12 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
     }
 }
 
+/// The default remote of `u`, if it was opened with one.
+pub fn default_remote(u: *mut Udp) -> Option<ipaddr> {
+    // SAFETY: u is a live socket; ipaddr is plain bytes.
+    unsafe { if (*u).has_remote { Some(core::ptr::read(&(*u).remote)) } else { None } }
+}
+
 /// Receives one datagram into the list; its sender goes to `addr` if not
 /// null. EMSGSIZE if it did not fit (it is consumed all the same).
 pub fn recv(cx: &Ctx, u: *mut Udp, addr: *mut ipaddr, first: *mut iolist, last: *mut iolist, deadline: i64) -> Result<usize, i32> {

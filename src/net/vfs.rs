@@ -55,8 +55,8 @@ pub fn bpeek_id() -> *const c_void {
     &BPEEK_ID as *const u8 as *const c_void
 }
 
-static BSOCK_ID: u8 = 0;
-static MSOCK_ID: u8 = 0;
+pub(crate) static BSOCK_ID: u8 = 0;
+pub(crate) static MSOCK_ID: u8 = 0;
 
 /// The type id under which byte-stream sockets answer `hquery`.
 #[no_mangle]

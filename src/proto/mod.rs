@@ -8,7 +8,12 @@ pub mod crlf;
 #[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod http;
+pub mod msgsock;
 pub mod pfx;
+pub mod prefix;
+pub mod socks5;
+pub mod suffix;
+pub mod term;
 pub mod tls;
 pub mod ws;
 

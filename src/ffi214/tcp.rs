@@ -1,0 +1,127 @@
+//! TCP: the 2.6 calls under dill_ names with 2.14's storage, and 2.14's
+//! dill_tcp_done and dill_tcp(_listener)_fromfd(_mem).
+
+use super::conn;
+use super::storage::{place, dill_tcp_listener_storage, dill_tcp_storage};
+use crate::core::errno;
+use crate::ffi::tcp as c26;
+use crate::net::ipaddr::ipaddr;
+use crate::net::listener::Listener;
+use crate::net::stream::{Stream, TCP};
+use core::ffi::{c_int, c_void};
+
+/// Bytes of 2.14's TCP storage (a connection's is too small for our
+/// stream, whose receive buffer is inline: it is allocated).
+const LISTENER_SIZE: usize = 56;
+const CONN_SIZE: usize = 72;
+
+/// Listens on `addr`.
+///
+/// # Safety
+/// `addr` must be a valid, writable ipaddr.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_listen(addr: *mut ipaddr, backlog: c_int) -> c_int {
+    // SAFETY: the same contract.
+    unsafe { c26::tcp_listen(addr, backlog) }
+}
+
+/// dill_tcp_listen in caller storage.
+///
+/// # Safety
+/// As dill_tcp_listen; `mem` must outlive the socket.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, mem: *mut dill_tcp_listener_storage) -> c_int {
+    const _: () = assert!(core::mem::size_of::<Listener>() <= LISTENER_SIZE);
+    // SAFETY: the same contract; our listener fits the storage (2.6's
+    // alignment check applies).
+    unsafe { c26::tcp_listen_mem(addr, backlog, mem as *mut c_void) }
+}
+
+/// Accepts a connection.
+///
+/// # Safety
+/// `addr` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) -> c_int {
+    // SAFETY: the same contract.
+    conn::made(unsafe { c26::tcp_accept(s, addr, deadline) })
+}
+
+/// dill_tcp_accept in caller storage.
+///
+/// # Safety
+/// As dill_tcp_accept; `mem` must outlive the connection.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *mut dill_tcp_storage, deadline: i64) -> c_int {
+    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
+        return errno::fail(libc::EINVAL);
+    }
+    // SAFETY: the same contract; the stream is allocated.
+    conn::made(unsafe { c26::tcp_accept(s, addr, deadline) })
+}
+
+/// Connects to `addr`.
+///
+/// # Safety
+/// `addr` must be a valid ipaddr.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_connect(addr: *const ipaddr, deadline: i64) -> c_int {
+    // SAFETY: the same contract.
+    conn::made(unsafe { c26::tcp_connect(addr, deadline) })
+}
+
+/// dill_tcp_connect in caller storage.
+///
+/// # Safety
+/// As dill_tcp_connect; `mem` must outlive the connection.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_connect_mem(addr: *const ipaddr, mem: *mut dill_tcp_storage, deadline: i64) -> c_int {
+    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
+        return errno::fail(libc::EINVAL);
+    }
+    // SAFETY: the same contract; the stream is allocated.
+    conn::made(unsafe { c26::tcp_connect(addr, deadline) })
+}
+
+/// Our side sends no more (FIN); receiving goes on.
+#[no_mangle]
+pub extern "C" fn dill_tcp_done(s: c_int, deadline: i64) -> c_int {
+    let _ = deadline; // The kernel flushes what is queued.
+    crate::ffi::status(conn::done(s, TCP))
+}
+
+/// Closes a listener, or a connection in order.
+#[no_mangle]
+pub extern "C" fn dill_tcp_close(s: c_int, deadline: i64) -> c_int {
+    c26::tcp_close(s, deadline)
+}
+
+/// A connection over connected TCP socket `fd`, which it then owns.
+#[no_mangle]
+pub extern "C" fn dill_tcp_fromfd(fd: c_int) -> c_int {
+    conn::fromfd(fd, TCP)
+}
+
+/// dill_tcp_fromfd in caller storage.
+///
+/// # Safety
+/// `mem` must outlive the connection.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_fromfd_mem(fd: c_int, mem: *mut dill_tcp_storage) -> c_int {
+    conn::fromfd_mem(fd, mem as *mut c_void, CONN_SIZE, TCP)
+}
+
+/// A listener over listening TCP socket `fd`, which it then owns.
+#[no_mangle]
+pub extern "C" fn dill_tcp_listener_fromfd(fd: c_int) -> c_int {
+    conn::listener_fromfd(fd, TCP, None)
+}
+
+/// dill_tcp_listener_fromfd in caller storage.
+///
+/// # Safety
+/// `mem` must outlive the listener.
+#[no_mangle]
+pub unsafe extern "C" fn dill_tcp_listener_fromfd_mem(fd: c_int, mem: *mut dill_tcp_listener_storage) -> c_int {
+    conn::listener_fromfd(fd, TCP, Some((mem as *mut c_void, LISTENER_SIZE)))
+}
