@@ -8,7 +8,7 @@
 
 use super::frame::{self, Head, MAX_CONTROL, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
 use super::utf8::Utf8;
-use super::{below, tx, State, DEAD, INDONE, INERR};
+use super::{below, tx, Closing, State, DEAD, INDONE, INERR, MAX_REASON};
 use crate::core::ctx::Ctx;
 use crate::core::live::Token;
 use crate::net::iol::{self, iolist, Cursor};
@@ -227,12 +227,30 @@ fn control(
                 [_] => return Err(fail(cx, tok, st, PROTOCOL_ERROR, deadline)),
             };
             // SAFETY: alive.
-            unsafe { (*st).flags |= INDONE };
-            tx::reply(cx, tok, st, OP_CLOSE, code, deadline)?;
+            let answer = unsafe {
+                (*st).flags |= INDONE;
+                (*st).peer = closing(body);
+                (*st).answer_close
+            };
+            if answer {
+                tx::reply(cx, tok, st, OP_CLOSE, code, deadline)?;
+            }
             Err(libc::EPIPE)
         }
         _ => Err(fail(cx, tok, st, PROTOCOL_ERROR, deadline)),
     }
+}
+
+/// The status and reason of a valid close frame's payload, for ws_status.
+fn closing(body: &[u8]) -> Closing {
+    let mut c = Closing { status: 0, len: 0, reason: [0; MAX_REASON] };
+    if let [a, b, reason @ ..] = body {
+        c.status = u16::from_be_bytes([*a, *b]);
+        let n = reason.len().min(MAX_REASON);
+        c.reason[..n].copy_from_slice(&reason[..n]);
+        c.len = n as u8;
+    }
+    c
 }
 
 /// `len` payload bytes into the caller's list at `cur` (or dropped),
