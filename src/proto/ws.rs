@@ -82,11 +82,24 @@ pub(crate) struct State {
     pub rnd_pos: u8,
     /// Client only: where frames are masked before they go down.
     pub scratch: *mut u8,
+}
+
+/// What the close frames of 2.14 add to a State. It lives in the same
+/// block, just after the State, so that State's layout, and with it the
+/// 2.6 code over it, stays as it was.
+pub(crate) struct Extra {
     /// 2.6 answers the peer's close frame at once; 2.14 leaves the answer
     /// to the caller's ws_done/ws_detach.
     pub answer_close: bool,
     /// The peer's close frame: its status (0: none) and reason (ws_status).
     pub peer: Closing,
+}
+
+const EXTRA_AT: usize = core::mem::size_of::<State>().next_multiple_of(core::mem::align_of::<Extra>());
+
+/// The Extra of a State made by `new_state`.
+pub(crate) fn extra(st: *mut State) -> *mut Extra {
+    (st as *mut u8).wrapping_add(EXTRA_AT) as *mut Extra
 }
 
 /// A close frame's status (0 for none) and reason.
@@ -225,7 +238,7 @@ pub(crate) fn free_state(st: *mut State) {
 
 fn new_state(u: c_int, server: bool, text: bool, answer_close: bool) -> Result<*mut State, i32> {
     // SAFETY: plain allocations, checked.
-    let st = unsafe { libc::malloc(core::mem::size_of::<State>()) as *mut State };
+    let st = unsafe { libc::malloc(EXTRA_AT + core::mem::size_of::<Extra>()) as *mut State };
     if st.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -253,16 +266,16 @@ fn new_state(u: c_int, server: bool, text: bool, answer_close: bool) -> Result<*
             rnd: [0; RANDOM],
             rnd_pos: RANDOM as u8,
             scratch,
-            answer_close,
-            peer: Closing { status: 0, len: 0, reason: [0; MAX_REASON] },
-        })
+        });
+        // SAFETY: the block has room for an Extra after the State.
+        extra(st).write(Extra { answer_close, peer: Closing { status: 0, len: 0, reason: [0; MAX_REASON] } });
     };
     Ok(st)
 }
 
 /// ws_attach_client/server(_mem): WebSocket over byte stream `u`, with the
 /// HTTP upgrade unless WS_NOHTTP. If the handshake fails, `u` is closed;
-/// other failures leave it to the caller. `answer_close`: see State.
+/// other failures leave it to the caller. `answer_close`: see Extra.
 pub fn attach(
     cx: &Ctx,
     u: c_int,
@@ -362,11 +375,13 @@ pub fn done(cx: &Ctx, w: *mut Ws, status: u16, reason: &[u8], deadline: i64) -> 
 /// ws_status (2.14): the peer's close frame, EAGAIN before it came.
 pub fn peer_closing(w: *mut Ws) -> Result<Closing, i32> {
     // SAFETY: w was just looked up by its handle; its state lives as long.
-    let st = unsafe { &*(*w).st };
-    if st.flags & INDONE == 0 {
-        return Err(libc::EAGAIN);
+    unsafe {
+        let st = (*w).st;
+        if (*st).flags & INDONE == 0 {
+            return Err(libc::EAGAIN);
+        }
+        Ok((*extra(st)).peer)
     }
-    Ok(st.peer)
 }
 
 /// ws_detach: the closing handshake (our close frame carries `status`,
