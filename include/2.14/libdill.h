@@ -41,6 +41,7 @@ struct dill_tls_storage {char _[72];};
 struct dill_term_storage {char _[88];};
 struct dill_suffix_storage {char _[128];};
 struct dill_prefix_storage {char _[56];};
+struct dill_ws_storage {char _[176];};
 
 #define DILL_SOCKS5_CONNECT (0x01)
 #define DILL_SOCKS5_BIND (0x02)
@@ -60,6 +61,13 @@ typedef int dill_socks5_auth_function(const char *username, const char *password
 
 #define DILL_PREFIX_BIG_ENDIAN 0
 #define DILL_PREFIX_LITTLE_ENDIAN 1
+
+#define DILL_WS_BINARY 0
+#define DILL_WS_TEXT 1
+#define DILL_WS_NOHTTP 2
+
+/* Sizes of the keys of ws_request_key and ws_response_key. */
+#define WS_KEY_SIZE 32
 
 struct sockaddr;
 
@@ -186,6 +194,10 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
 #define term_storage dill_term_storage
 #define suffix_storage dill_suffix_storage
 #define prefix_storage dill_prefix_storage
+#define ws_storage dill_ws_storage
+#define WS_BINARY DILL_WS_BINARY
+#define WS_TEXT DILL_WS_TEXT
+#define WS_NOHTTP DILL_WS_NOHTTP
 #define SOCKS5_CONNECT DILL_SOCKS5_CONNECT
 #define SOCKS5_BIND DILL_SOCKS5_BIND
 #define SOCKS5_UDP_ASSOCIATE DILL_SOCKS5_UDP_ASSOCIATE
@@ -530,6 +542,68 @@ ssize_t dill_udp_recv(int s,
                       size_t len,
                       int64_t deadline);
 
+DILL_EXPORT
+int dill_ws_attach_client(int s,
+                          int flags,
+                          const char *resource,
+                          const char *host,
+                          int64_t deadline);
+
+DILL_EXPORT
+int dill_ws_attach_client_mem(int s,
+                              int flags,
+                              const char *resource,
+                              const char *host,
+                              struct dill_ws_storage *mem,
+                              int64_t deadline);
+
+DILL_EXPORT
+int dill_ws_attach_server(int s,
+                          int flags,
+                          char *resource,
+                          size_t resourcelen,
+                          char *host,
+                          size_t hostlen,
+                          int64_t deadline);
+
+DILL_EXPORT
+int dill_ws_attach_server_mem(int s,
+                              int flags,
+                              char *resource,
+                              size_t resourcelen,
+                              char *host,
+                              size_t hostlen,
+                              struct dill_ws_storage *mem,
+                              int64_t deadline);
+
+DILL_EXPORT int dill_ws_send(int s, int flags, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT ssize_t dill_ws_recv(int s, int *flags, void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT
+int dill_ws_sendl(int s,
+                  int flags,
+                  struct dill_iolist *first,
+                  struct dill_iolist *last,
+                  int64_t deadline);
+
+DILL_EXPORT
+ssize_t dill_ws_recvl(int s,
+                      int *flags,
+                      struct dill_iolist *first,
+                      struct dill_iolist *last,
+                      int64_t deadline);
+
+DILL_EXPORT int dill_ws_done(int s, int status, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT int dill_ws_detach(int s, int status, const void *buf, size_t len, int64_t deadline);
+
+DILL_EXPORT ssize_t dill_ws_status(int s, int *status, void *buf, size_t len);
+
+DILL_EXPORT int dill_ws_request_key(char *request_key);
+
+DILL_EXPORT int dill_ws_response_key(const char *request_key, char *response_key);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -636,6 +710,19 @@ ssize_t dill_udp_recv(int s,
 #define udp_sendl dill_udp_sendl
 #define udp_recvl dill_udp_recvl
 #define udp_recv dill_udp_recv
+#define ws_attach_client dill_ws_attach_client
+#define ws_attach_client_mem dill_ws_attach_client_mem
+#define ws_attach_server dill_ws_attach_server
+#define ws_attach_server_mem dill_ws_attach_server_mem
+#define ws_send dill_ws_send
+#define ws_recv dill_ws_recv
+#define ws_sendl dill_ws_sendl
+#define ws_recvl dill_ws_recvl
+#define ws_done dill_ws_done
+#define ws_detach dill_ws_detach
+#define ws_status dill_ws_status
+#define ws_request_key dill_ws_request_key
+#define ws_response_key dill_ws_response_key
 #endif
 
 #endif  /* LIBDILL_H_INCLUDED */

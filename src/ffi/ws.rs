@@ -8,7 +8,7 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use core::ptr;
 
 fn attach(s: c_int, flags: c_int, hs: Handshake, mem: *mut c_void, deadline: i64) -> c_int {
-    super::with_ctx(|cx| ws::attach(cx, s, flags, hs, mem, deadline))
+    super::with_ctx(|cx| ws::attach(cx, s, flags, hs, mem, true, deadline))
 }
 
 /// The client side of a WebSocket over byte stream `s`.
@@ -82,7 +82,7 @@ pub unsafe extern "C" fn ws_attach_server_mem(
 }
 
 /// WS_TEXT or WS_BINARY (0) as "is text"; anything else is EINVAL.
-fn msg_type(flags: c_int) -> Result<bool, i32> {
+pub(crate) fn msg_type(flags: c_int) -> Result<bool, i32> {
     match flags {
         0 => Ok(false),
         WS_TEXT => Ok(true),
@@ -163,7 +163,7 @@ pub unsafe extern "C" fn ws_recv(s: c_int, flags: *mut c_int, buf: *mut c_void, 
 /// The closing handshake; returns the underlying socket.
 #[no_mangle]
 pub extern "C" fn ws_detach(s: c_int, deadline: i64) -> c_int {
-    super::with_ctx(|cx| ws::detach(cx, s, deadline))
+    super::with_ctx(|cx| ws::detach(cx, s, 1000, &[], deadline))
 }
 
 /// A fresh Sec-WebSocket-Key in `request_key` (WS_KEY_SIZE bytes).

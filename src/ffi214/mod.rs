@@ -23,3 +23,4 @@ pub mod tcp;
 pub mod term;
 pub mod tls;
 pub mod udp;
+pub mod ws;

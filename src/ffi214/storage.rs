@@ -27,7 +27,8 @@ storage!(
     dill_tls_storage,
     dill_term_storage,
     dill_suffix_storage,
-    dill_prefix_storage
+    dill_prefix_storage,
+    dill_ws_storage
 );
 
 /// The memory for an object of type `T` in a storage of `size` bytes: None

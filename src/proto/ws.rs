@@ -18,6 +18,7 @@ mod utf8;
 
 pub use handshake::Handshake;
 pub use key::{request_key, response_key, KEY_SIZE};
+pub use tx::check_close;
 
 use crate::core::ctx::Ctx;
 use crate::core::handles;
@@ -83,6 +84,35 @@ pub(crate) struct State {
     pub scratch: *mut u8,
 }
 
+/// What the close frames of 2.14 add to a State. It lives in the same
+/// block, just after the State, so that State's layout, and with it the
+/// 2.6 code over it, stays as it was.
+pub(crate) struct Extra {
+    /// 2.6 answers the peer's close frame at once; 2.14 leaves the answer
+    /// to the caller's ws_done/ws_detach.
+    pub answer_close: bool,
+    /// The peer's close frame: its status (0: none) and reason (ws_status).
+    pub peer: Closing,
+}
+
+const EXTRA_AT: usize = core::mem::size_of::<State>().next_multiple_of(core::mem::align_of::<Extra>());
+
+/// The Extra of a State made by `new_state`.
+pub(crate) fn extra(st: *mut State) -> *mut Extra {
+    (st as *mut u8).wrapping_add(EXTRA_AT) as *mut Extra
+}
+
+/// A close frame's status (0 for none) and reason.
+#[derive(Clone, Copy)]
+pub struct Closing {
+    pub status: u16,
+    pub len: u8,
+    pub reason: [u8; MAX_REASON],
+}
+
+/// A close frame's reason fits its payload after the 2-byte status.
+pub const MAX_REASON: usize = frame::MAX_CONTROL - 2;
+
 /// The object behind a WebSocket handle. Layout fits WS_SIZE.
 #[repr(C)]
 pub struct Ws {
@@ -133,7 +163,7 @@ unsafe extern "C" fn vfs_done(vfs: *mut hvfs, deadline: i64) -> c_int {
     let w = vfs as *mut Ws;
     // SAFETY: a live Ws (hdone found it by its handle).
     let (tok, st) = unsafe { ((*w).life.token(cx), (*w).st) };
-    crate::ffi::status(errno_of(tx::close(cx, tok, st, deadline)))
+    crate::ffi::status(errno_of(tx::close(cx, tok, st, 1000, &[], deadline)))
 }
 
 fn from_mvfs(m: *mut msock_vfs) -> *mut Ws {
@@ -206,9 +236,9 @@ pub(crate) fn free_state(st: *mut State) {
     }
 }
 
-fn new_state(u: c_int, server: bool, text: bool) -> Result<*mut State, i32> {
+fn new_state(u: c_int, server: bool, text: bool, answer_close: bool) -> Result<*mut State, i32> {
     // SAFETY: plain allocations, checked.
-    let st = unsafe { libc::malloc(core::mem::size_of::<State>()) as *mut State };
+    let st = unsafe { libc::malloc(EXTRA_AT + core::mem::size_of::<Extra>()) as *mut State };
     if st.is_null() {
         return Err(libc::ENOMEM);
     }
@@ -236,15 +266,25 @@ fn new_state(u: c_int, server: bool, text: bool) -> Result<*mut State, i32> {
             rnd: [0; RANDOM],
             rnd_pos: RANDOM as u8,
             scratch,
-        })
+        });
+        // SAFETY: the block has room for an Extra after the State.
+        extra(st).write(Extra { answer_close, peer: Closing { status: 0, len: 0, reason: [0; MAX_REASON] } });
     };
     Ok(st)
 }
 
 /// ws_attach_client/server(_mem): WebSocket over byte stream `u`, with the
 /// HTTP upgrade unless WS_NOHTTP. If the handshake fails, `u` is closed;
-/// other failures leave it to the caller.
-pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+/// other failures leave it to the caller. `answer_close`: see Extra.
+pub fn attach(
+    cx: &Ctx,
+    u: c_int,
+    flags: c_int,
+    hs: Handshake,
+    mem: *mut c_void,
+    answer_close: bool,
+    deadline: i64,
+) -> Result<c_int, i32> {
     if flags & !(WS_TEXT | WS_NOHTTP) != 0 {
         return Err(libc::EINVAL);
     }
@@ -261,7 +301,7 @@ pub fn attach(cx: &Ctx, u: c_int, flags: c_int, hs: Handshake, mem: *mut c_void,
     if http {
         hs.check()?;
     }
-    let st = new_state(u, hs.is_server(), flags & WS_TEXT != 0)?;
+    let st = new_state(u, hs.is_server(), flags & WS_TEXT != 0, answer_close)?;
     let life = match Life::new(cx) {
         Ok(l) => l,
         Err(e) => {
@@ -326,10 +366,29 @@ pub fn recv(cx: &Ctx, w: *mut Ws, first: *mut iolist, last: *mut iolist, deadlin
     rx::recv(cx, tok, st, first, last, None, deadline).map_err(|e| errno_of::<()>(Err(e)))
 }
 
-/// ws_detach: the closing handshake, then the stream below goes back to
-/// the caller. The socket is gone afterwards in any case; on failure the
+/// ws_done (2.14): our close frame with `status` (0: none) and `reason`.
+pub fn done(cx: &Ctx, w: *mut Ws, status: u16, reason: &[u8], deadline: i64) -> i32 {
+    let (tok, st) = enter(cx, w);
+    errno_of(tx::close(cx, tok, st, status, reason, deadline))
+}
+
+/// ws_status (2.14): the peer's close frame, EAGAIN before it came.
+pub fn peer_closing(w: *mut Ws) -> Result<Closing, i32> {
+    // SAFETY: w was just looked up by its handle; its state lives as long.
+    unsafe {
+        let st = (*w).st;
+        if (*st).flags & INDONE == 0 {
+            return Err(libc::EAGAIN);
+        }
+        Ok((*extra(st)).peer)
+    }
+}
+
+/// ws_detach: the closing handshake (our close frame carries `status`,
+/// 0 for none, and `reason`), then the stream below goes back to the
+/// caller. The socket is gone afterwards in any case; on failure the
 /// stream below is closed too.
-pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
+pub fn detach(cx: &Ctx, h: c_int, status: u16, reason: &[u8], deadline: i64) -> Result<c_int, i32> {
     let w = get(h)?;
     // SAFETY: w is live: h names it.
     if unsafe { (*w).hvfs.refcount } > 1 {
@@ -342,7 +401,7 @@ pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
         // SAFETY: st is live until a wait says otherwise.
         let f = unsafe { (*st).flags };
         if f & OUTDONE == 0 {
-            match tx::close(cx, tok, st, deadline) {
+            match tx::close(cx, tok, st, status, reason, deadline) {
                 Ok(()) => {}
                 Err(DEAD) => return Err(DEAD),
                 // The stream below ended before: nobody to tell.

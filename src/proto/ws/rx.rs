@@ -8,7 +8,7 @@
 
 use super::frame::{self, Head, MAX_CONTROL, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
 use super::utf8::Utf8;
-use super::{below, tx, State, DEAD, INDONE, INERR};
+use super::{below, extra, tx, Closing, State, DEAD, INDONE, INERR, MAX_REASON};
 use crate::core::ctx::Ctx;
 use crate::core::live::Token;
 use crate::net::iol::{self, iolist, Cursor};
@@ -226,12 +226,34 @@ fn control(
                 }
                 [_] => return Err(fail(cx, tok, st, PROTOCOL_ERROR, deadline)),
             };
-            // SAFETY: alive.
-            unsafe { (*st).flags |= INDONE };
-            tx::reply(cx, tok, st, OP_CLOSE, code, deadline)?;
+            if peer_closed(st, body) {
+                tx::reply(cx, tok, st, OP_CLOSE, code, deadline)?;
+            }
             Err(libc::EPIPE)
         }
         _ => Err(fail(cx, tok, st, PROTOCOL_ERROR, deadline)),
+    }
+}
+
+/// The peer's valid close frame `body` ends receiving; its status and
+/// reason are kept for ws_status. Whether to answer it now (see Extra).
+/// Out of line: the frame loop's code stays as small as 2.6 had it.
+#[cold]
+#[inline(never)]
+fn peer_closed(st: *mut State, body: &[u8]) -> bool {
+    let mut c = Closing { status: 0, len: 0, reason: [0; MAX_REASON] };
+    if let [a, b, reason @ ..] = body {
+        c.status = u16::from_be_bytes([*a, *b]);
+        let n = reason.len().min(MAX_REASON);
+        c.reason[..n].copy_from_slice(&reason[..n]);
+        c.len = n as u8;
+    }
+    // SAFETY: alive (the caller's token says so); made by new_state.
+    unsafe {
+        (*st).flags |= INDONE;
+        let x = extra(st);
+        (*x).peer = c;
+        (*x).answer_close
     }
 }
 

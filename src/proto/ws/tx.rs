@@ -38,11 +38,31 @@ pub fn send(
     release(cx, tok, st, r, deadline)
 }
 
-/// Our close frame (hdone, ws_detach), with status 1000 (normal closure:
-/// peers take a close without a code as 1005, "no status").
-pub fn close(cx: &Ctx, tok: Token, st: *mut State, deadline: i64) -> Result<(), i32> {
+/// Whether a close frame can carry `status` and `reason` (see close).
+pub fn check_close(status: u16, reason: &[u8]) -> Result<(), i32> {
+    let ok = if status == 0 {
+        reason.is_empty()
+    } else {
+        frame::close_code_ok(status) && 2 + reason.len() <= MAX_CONTROL && core::str::from_utf8(reason).is_ok()
+    };
+    if ok { Ok(()) } else { Err(libc::EINVAL) }
+}
+
+/// Our close frame (hdone, ws_detach, ws_done): `status` (0 for none; 2.6
+/// always sends 1000, normal closure, as peers take a close without a code
+/// as 1005, "no status") and a reason, which needs a status. EINVAL for a
+/// status a peer would reject, a reason that is too long or not UTF-8.
+pub fn close(cx: &Ctx, tok: Token, st: *mut State, status: u16, reason: &[u8], deadline: i64) -> Result<(), i32> {
+    check_close(status, reason)?;
+    let mut p = [0u8; MAX_CONTROL];
+    let n = if status == 0 { 0 } else { 2 + reason.len() };
+    if status != 0 {
+        p[..2].copy_from_slice(&status.to_be_bytes());
+        p[2..n].copy_from_slice(reason);
+    }
+    let body = &p[..n];
     acquire(cx, tok, st, deadline)?;
-    let r = control_frame(cx, tok, st, OP_CLOSE, &1000u16.to_be_bytes(), deadline);
+    let r = control_frame(cx, tok, st, OP_CLOSE, body, deadline);
     if r.is_ok() {
         // SAFETY: alive (control_frame would have said DEAD).
         unsafe { (*st).flags |= OUTDONE };
