@@ -1,4 +1,5 @@
-/* 2.14 handles: hmake with the two-field struct hvfs, hquery, hown, hclose. */
+/* 2.14 handles: hmake with the two-field struct hvfs, hquery, hown, hclose,
+   and 2.14's first-in first-out reuse of numbers. */
 #include <libdillimpl.h>
 
 #include "../check.h"
@@ -109,5 +110,24 @@ int main(void) {
     CHECK_ERR(bsend(hp, &c, 1, -1), ENOTSUP);
     CHECK_ERR(msend(hp, &c, 1, -1), ENOTSUP);
     CHECK_OK(hclose(hp));
+
+    /* Numbers are reused first in, first out, never the one just closed:
+       a stale handle fails instead of naming a new object. */
+    struct probe q[12];
+    int hq[12];
+    int x = make_probe(&p);
+    CHECK(x >= 0);
+    CHECK_OK(hclose(x));
+    for(i = 0; i != 12; ++i) {
+        hq[i] = make_probe(&q[i]);
+        CHECK(hq[i] >= 0 && hq[i] != x);
+        if(i > 0) CHECK(hq[i] != hq[i - 1]);
+    }
+    CHECK_NULL_ERR(hquery(x, type_a), EBADF);
+    for(i = 0; i != 12; ++i) CHECK_OK(hclose(hq[i]));
+    int y = make_probe(&p);
+    CHECK(y >= 0);
+    for(i = 0; i != 12; ++i) CHECK(y != hq[i]);
+    CHECK_OK(hclose(y));
     return 0;
 }

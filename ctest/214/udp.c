@@ -1,9 +1,15 @@
 /* 2.14 UDP: open (and open_mem in unaligned storage), send/recv and their
    list forms, and a socket with a remote address receiving that
-   address's datagrams only (through udp_recv and mrecv alike). */
+   address's datagrams only (through udp_recv and mrecv alike); one
+   receiver at a time (EBUSY). */
 #include <libdill.h>
 
 #include "../check.h"
+
+static coroutine void receive_one(int s, int *got) {
+    char b[8];
+    *got = (int)udp_recv(s, NULL, b, sizeof(b), now() + 5000);
+}
 
 static int open_on(struct ipaddr *local, const struct ipaddr *remote) {
     CHECK_OK(ipaddr_local(local, "127.0.0.1", 0, IPADDR_IPV4));
@@ -69,6 +75,20 @@ int main(void) {
     CHECK_OK(hclose(ch[0]));
     CHECK_OK(hclose(ch[1]));
     CHECK_OK(hclose(s4));
+
+    /* One receiver at a time: a second gets EBUSY at once. Sending is not
+       refused meanwhile (2.14's udp_send documents no EBUSY). */
+    int got = -2;
+    int cr = go(receive_one(s3, &got));
+    CHECK(cr >= 0);
+    CHECK_OK(yield());
+    int64_t t0 = now();
+    CHECK_ERR(udp_recv(s3, NULL, buf, sizeof(buf), now() + 1000), EBUSY);
+    CHECK(now() - t0 < 500);
+    CHECK_OK(udp_send(s3, &a3, "busy", 4));
+    CHECK_OK(bundle_wait(cr, now() + 5000));
+    CHECK(got == 4);
+    CHECK_OK(hclose(cr));
     CHECK_OK(hclose(s3));
     CHECK_OK(hclose(s2));
     CHECK_OK(hclose(s1));

@@ -8,6 +8,12 @@
 //! slot); we keep such numbers aside and reuse them only where the original
 //! would have grown its table (256 slots, then doubling), so the numbering
 //! matches until then and the table stays bounded after.
+//!
+//! The 2.14 generation reuses numbers first in, first out instead, keeping
+//! at least 8 free so a closed number does not come straight back (a stale
+//! handle then fails rather than naming a new object). A thread's table
+//! switches to that order at its first 2.14 close (`set_fifo`); 2.6 code
+//! never does, and its paths only gain one branch on close.
 
 use crate::core::hvfs::hvfs;
 use core::ffi::c_void;
@@ -37,14 +43,98 @@ pub struct Handles {
     /// The size the original's table would have: fresh numbers up to here
     /// come before retired ones.
     cap: usize,
+    /// 2.14 order: freed numbers queue up (`free` and `retired` stay
+    /// empty) from `qhead` to `qtail`, `qlen` of them.
+    fifo: bool,
+    qhead: i32,
+    qtail: i32,
+    qlen: usize,
 }
 
 /// The original's first table size.
 const FIRST_CAP: usize = 256;
+/// 2.14 keeps more than this many numbers free.
+const SPARE: usize = 8;
 
 impl Handles {
     pub const fn new() -> Handles {
-        Handles { slots: Vec::new(), free: END, retired: END, cap: 0 }
+        Handles {
+            slots: Vec::new(),
+            free: END,
+            retired: END,
+            cap: 0,
+            fifo: false,
+            qhead: END,
+            qtail: END,
+            qlen: 0,
+        }
+    }
+
+    /// Switches to 2.14's order of reuse (idempotent): numbers already free
+    /// join the queue.
+    #[inline]
+    pub fn set_fifo(&mut self) {
+        if !self.fifo {
+            self.switch_to_fifo();
+        }
+    }
+
+    #[inline(never)]
+    fn switch_to_fifo(&mut self) {
+        self.fifo = true;
+        for head in [self.free, self.retired] {
+            let mut h = head;
+            while h != END {
+                let next = self.slots[h as usize].next;
+                self.slots[h as usize].next = CLOSING;
+                self.enqueue(h);
+                h = next;
+            }
+        }
+        self.free = END;
+        self.retired = END;
+    }
+
+    /// Puts `h`, being closed, at the back of the 2.14 queue (out of line:
+    /// 2.6's close pays one test for it).
+    #[cold]
+    #[inline(never)]
+    fn enqueue(&mut self, h: i32) {
+        let Some(s) = self.slots.get_mut(h as usize) else { return };
+        if s.next != CLOSING {
+            return;
+        }
+        s.next = END;
+        if self.qtail == END {
+            self.qhead = h;
+        } else {
+            self.slots[self.qtail as usize].next = h;
+        }
+        self.qtail = h;
+        self.qlen += 1;
+    }
+
+    /// 2.14's next number: fresh ones while the table the original would
+    /// have has them, then the longest-free one; the table grows (as the
+    /// original's, from 256 by doubling) whenever 8 or fewer are free.
+    fn take_fifo(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
+        let len = self.slots.len();
+        if self.cap.saturating_sub(len) + self.qlen <= SPARE {
+            self.cap = if self.cap == 0 { FIRST_CAP } else { self.cap.saturating_mul(2) };
+        }
+        if len < self.cap || self.qhead == END {
+            if len >= i32::MAX as usize || self.slots.try_reserve(1).is_err() {
+                return Err(libc::ENOMEM);
+            }
+            self.slots.push(Slot { vfs, next: IN_USE, qtype: ptr::null(), qptr: ptr::null_mut() });
+            return Ok(len as i32);
+        }
+        let h = Self::claim(&mut self.slots, &mut self.qhead, vfs);
+        if self.qhead == END {
+            self.qtail = END;
+        }
+        self.qlen -= 1;
+        Ok(h)
     }
 
     /// Names `vfs` with a new handle. Err(ENOMEM) when the table cannot grow.
@@ -73,6 +163,9 @@ impl Handles {
     /// where the original would grow its table.
     #[inline(never)]
     fn append(&mut self, vfs: *mut hvfs) -> Result<i32, i32> {
+        if self.fifo {
+            return self.take_fifo(vfs);
+        }
         let h = self.slots.len();
         if h >= self.cap {
             if self.retired != END {
@@ -139,14 +232,20 @@ impl Handles {
     }
 
     /// Second half of `remove`: `h` becomes the next number handed out.
-    #[inline]
+    #[inline(always)]
     pub fn end_remove(&mut self, h: i32) {
+        if self.fifo {
+            return self.enqueue(h);
+        }
         Self::release(&mut self.slots, &mut self.free, h);
     }
 
     /// Second half of `remove` for an orderly socket close: `h` is reused
     /// only after every number the original would hand out first.
     pub fn end_retire(&mut self, h: i32) {
+        if self.fifo {
+            return self.enqueue(h);
+        }
         Self::release(&mut self.slots, &mut self.retired, h);
     }
 
@@ -165,6 +264,39 @@ impl Handles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fifo_order_keeps_closed_numbers_away() {
+        let mut t = Handles::new();
+        let mut v = hvfs { query: None, close: None, done: None, refcount: 0 };
+        let p = &mut v as *mut hvfs;
+        assert_eq!(t.insert(p), Ok(0));
+        assert_eq!(t.insert(p), Ok(1));
+        assert_eq!(t.remove(0), Some(p)); // 2.6 order until the switch
+        t.set_fifo();
+        t.set_fifo();
+        assert_eq!(t.remove(1), Some(p));
+        assert_eq!(t.get(1), None);
+        // Fresh numbers first; with only 0 and 1 queued, too few are free
+        // and the table grows rather than hand them out.
+        for i in 2..520 {
+            assert_eq!(t.insert(p), Ok(i));
+        }
+        // A dup's close queues too, in close order.
+        for h in 2..=20 {
+            assert!(t.begin_remove(h).is_some());
+            if h % 2 == 0 { t.end_retire(h) } else { t.end_remove(h) }
+        }
+        for i in 520..1024 {
+            assert_eq!(t.insert(p), Ok(i));
+        }
+        // 21 queued: they come back oldest first while more than 8 wait.
+        for i in 0..=12 {
+            assert_eq!(t.insert(p), Ok(i));
+        }
+        assert_eq!(t.insert(p), Ok(1024));
+        assert_eq!(t.qlen, 8);
+    }
 
     #[test]
     fn numbers_are_reused_lowest_first_and_bad_ones_rejected() {
@@ -246,7 +378,7 @@ pub fn dup(cx: &crate::core::ctx::Ctx, h: i32) -> Result<i32, i32> {
 
 /// hclose: drops a handle; the last one closes the object. Close callbacks
 /// run with blocking disabled for the calling coroutine.
-#[inline]
+#[inline(always)]
 pub fn close(cx: &crate::core::ctx::Ctx, h: i32) -> Result<(), i32> {
     let vfs = cx.handles().begin_remove(h).ok_or(libc::EBADF)?;
     // SAFETY: vfs was named by h and is live until its close callback runs.

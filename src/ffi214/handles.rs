@@ -7,6 +7,7 @@ use core::ffi::c_int;
 /// Closes the object behind `h` (2.14 has one handle per object).
 #[no_mangle]
 pub extern "C" fn dill_hclose(h: c_int) -> c_int {
+    super::reuse_fifo();
     if let Ok(cx) = ctx::get() {
         if let Some(vfs) = cx.handles().get(h) {
             // Waiters on the last end of a channel learn it ended (EPIPE).
@@ -20,6 +21,7 @@ pub extern "C" fn dill_hclose(h: c_int) -> c_int {
 /// new number can be had, the object is closed and -1 returned.
 #[no_mangle]
 pub extern "C" fn dill_hown(h: c_int) -> c_int {
+    super::reuse_fifo();
     let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     match handles::dup(cx, h) {
         Ok(h2) => {

@@ -37,6 +37,7 @@ pub extern "C" fn dill_http_done(s: c_int, deadline: i64) -> c_int {
 /// Ends the protocol and returns the underlying socket.
 #[no_mangle]
 pub extern "C" fn dill_http_detach(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     c26::http_detach(s, deadline)
 }
 

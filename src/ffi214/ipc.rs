@@ -114,6 +114,7 @@ pub extern "C" fn dill_ipc_done(s: c_int, deadline: i64) -> c_int {
 /// Closes a listener, or a connection in order.
 #[no_mangle]
 pub extern "C" fn dill_ipc_close(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     c26::ipc_close(s, deadline)
 }
 

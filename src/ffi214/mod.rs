@@ -24,3 +24,12 @@ pub mod term;
 pub mod tls;
 pub mod udp;
 pub mod ws;
+
+/// Every 2.14 call that frees a handle first puts the thread's table in
+/// 2.14's order of reuse (first in, first out; see `core::handles`).
+#[inline]
+pub(crate) fn reuse_fifo() {
+    if let Ok(cx) = crate::core::ctx::get() {
+        cx.handles().set_fifo();
+    }
+}

@@ -31,5 +31,6 @@ pub unsafe extern "C" fn dill_prefix_attach_mem(s: c_int, hdrlen: usize, flags: 
 /// Ends the protocol and returns the byte stream below.
 #[no_mangle]
 pub extern "C" fn dill_prefix_detach(s: c_int) -> c_int {
+    super::reuse_fifo();
     crate::ffi::with_ctx(|cx| prefix::detach(cx, s))
 }

@@ -55,6 +55,7 @@ pub unsafe extern "C" fn dill_suffix_attach_mem(
 /// Ends the protocol and returns the byte stream below.
 #[no_mangle]
 pub extern "C" fn dill_suffix_detach(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     let _ = deadline; // Nothing to exchange.
     crate::ffi::with_ctx(|cx| suffix::detach(cx, s))
 }

@@ -93,6 +93,7 @@ pub extern "C" fn dill_tcp_done(s: c_int, deadline: i64) -> c_int {
 /// Closes a listener, or a connection in order.
 #[no_mangle]
 pub extern "C" fn dill_tcp_close(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     c26::tcp_close(s, deadline)
 }
 

@@ -59,5 +59,6 @@ pub extern "C" fn dill_term_done(s: c_int, deadline: i64) -> c_int {
 /// The terminal handshake, then the socket below back.
 #[no_mangle]
 pub extern "C" fn dill_term_detach(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     crate::ffi::with_ctx(|cx| term::detach(cx, s, deadline))
 }

@@ -77,5 +77,6 @@ pub extern "C" fn dill_tls_done(s: c_int, deadline: i64) -> c_int {
 /// Ends TLS and returns the underlying socket.
 #[no_mangle]
 pub extern "C" fn dill_tls_detach(s: c_int, deadline: i64) -> c_int {
+    super::reuse_fifo();
     c26::tls_detach(s, deadline)
 }

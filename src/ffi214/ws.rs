@@ -197,6 +197,7 @@ pub unsafe extern "C" fn dill_ws_done(s: c_int, status: c_int, buf: *const c_voi
 /// `buf` NULL or `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ws_detach(s: c_int, status: c_int, buf: *const c_void, len: usize, deadline: i64) -> c_int {
+    super::reuse_fifo();
     // SAFETY: the same contract.
     match unsafe { closing(status, buf, len) } {
         Ok((status, reason)) => crate::ffi::with_ctx(|cx| ws::detach(cx, s, status, reason, deadline)),
