@@ -484,6 +484,8 @@ DILL_EXPORT int dill_tcp_listener_fromfd(int fd);
 
 DILL_EXPORT int dill_tcp_listener_fromfd_mem(int fd, struct dill_tcp_listener_storage *mem);
 
+DILL_EXPORT int dill_happyeyeballs_connect(const char *name, int port, int64_t deadline);
+
 DILL_EXPORT int dill_term_attach(int s, const void *buf, size_t len);
 
 DILL_EXPORT
@@ -694,6 +696,7 @@ DILL_EXPORT int dill_ws_response_key(const char *request_key, char *response_key
 #define tcp_fromfd_mem dill_tcp_fromfd_mem
 #define tcp_listener_fromfd dill_tcp_listener_fromfd
 #define tcp_listener_fromfd_mem dill_tcp_listener_fromfd_mem
+#define happyeyeballs_connect dill_happyeyeballs_connect
 #define term_attach dill_term_attach
 #define term_attach_mem dill_term_attach_mem
 #define term_done dill_term_done

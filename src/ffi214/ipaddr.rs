@@ -1,7 +1,8 @@
 //! IP addresses: the 2.6 functions under dill_ names, and dill_ipaddr_equal.
 
-use crate::core::errno;
+use crate::core::{ctx, errno};
 use crate::ffi::ipaddr as c26;
+use crate::net::resolve;
 use crate::net::ipaddr::{ipaddr, Addr, Mode, IPADDR_IPV4, IPADDR_IPV6, IPADDR_PREF_IPV4, IPADDR_PREF_IPV6};
 use core::ffi::{c_char, c_int, CStr};
 
@@ -32,8 +33,9 @@ pub unsafe extern "C" fn dill_ipaddr_remote(
 }
 
 /// Up to `naddrs` addresses of host `name` into `addrs`, the preferred
-/// family first; returns how many (0: none of the families asked for).
-/// Our resolver gives one address per family, so at most two come back.
+/// family's first; returns how many (0: none of the families asked for).
+/// Both families of a PREF mode are asked for at once; each gives at most
+/// `Addrs::CAP` addresses.
 ///
 /// # Safety
 /// `addrs` must be `naddrs` writable ipaddrs; `name` a C string.
@@ -49,39 +51,36 @@ pub unsafe extern "C" fn dill_ipaddr_remotes(
     if addrs.is_null() || naddrs <= 0 || name.is_null() || !(0..=65535).contains(&port) {
         return errno::fail(libc::EINVAL);
     }
-    let order: &[c_int] = match mode {
-        0 | IPADDR_PREF_IPV4 => &[IPADDR_IPV4, IPADDR_IPV6],
-        IPADDR_PREF_IPV6 => &[IPADDR_IPV6, IPADDR_IPV4],
-        IPADDR_IPV4 => &[IPADDR_IPV4],
-        IPADDR_IPV6 => &[IPADDR_IPV6],
+    // Which families, and is IPv6 first?
+    let (want, v6_first) = match mode {
+        0 | IPADDR_PREF_IPV4 => ([true, true], false),
+        IPADDR_PREF_IPV6 => ([true, true], true),
+        IPADDR_IPV4 => ([false, true], false),
+        IPADDR_IPV6 => ([true, false], true),
         _ => return errno::fail(libc::EINVAL),
     };
+    let Ok(cx) = ctx::get() else { return errno::fail(libc::ENOMEM) };
     // SAFETY: a C string (caller's contract).
     let text = unsafe { CStr::from_ptr(name) }.to_str().unwrap_or("");
     // A literal is the one address there is, if of a family asked for.
-    if let Some(Ok(a)) = Addr::literal(text, Mode::PrefV4) {
-        let fam = if matches!(a, Addr::V4(_)) { IPADDR_IPV4 } else { IPADDR_IPV6 };
-        if !order.contains(&fam) {
-            return 0;
+    if Addr::literal(text, Mode::PrefV4).is_none() {
+        // SAFETY: the running coroutine is live.
+        if !unsafe { (*cx.me()).can_block() } {
+            return errno::fail(libc::ECANCELED);
         }
-        // SAFETY: naddrs > 0 writable ipaddrs.
-        unsafe { addrs.write(ipaddr::new(a, port as u16)) };
-        return 1;
     }
+    let (v6, v4) = match resolve::remotes(cx, text, want, false, deadline) {
+        Ok(r) => r,
+        Err(e) => return errno::fail(e),
+    };
+    let (first, second) = if v6_first { (v6, v4) } else { (v4, v6) };
     let mut n = 0;
-    for &fam in order {
-        if n == naddrs {
-            break;
-        }
-        // SAFETY: n < naddrs: a writable ipaddr; name is a C string.
-        match unsafe { c26::ipaddr_remote(addrs.add(n as usize), name, port, fam, deadline) } {
-            0 => n += 1,
-            // No address of this family: try the next.
-            _ if errno::get() == libc::EADDRNOTAVAIL => {}
-            _ => return -1,
-        }
+    for &a in first.as_slice().iter().chain(second.as_slice()).take(naddrs as usize) {
+        // SAFETY: n < naddrs: a writable ipaddr.
+        unsafe { addrs.add(n).write(ipaddr::new(a, port as u16)) };
+        n += 1;
     }
-    n
+    n as c_int
 }
 
 /// Formats the address (without port) into `ipstr`.

@@ -1,14 +1,16 @@
 //! TCP: the 2.6 calls under dill_ names with 2.14's storage, and 2.14's
-//! dill_tcp_done and dill_tcp(_listener)_fromfd(_mem).
+//! dill_tcp_done, dill_tcp(_listener)_fromfd(_mem) and
+//! dill_happyeyeballs_connect.
 
 use super::conn;
 use super::storage::{place, dill_tcp_listener_storage, dill_tcp_storage};
-use crate::core::errno;
+use crate::core::{ctx, errno};
 use crate::ffi::tcp as c26;
+use crate::net::happyeyeballs;
 use crate::net::ipaddr::ipaddr;
 use crate::net::listener::Listener;
 use crate::net::stream::{Stream, TCP};
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_char, c_int, c_void, CStr};
 
 /// Bytes of 2.14's TCP storage (a connection's is too small for our
 /// stream, whose receive buffer is inline: it is allocated).
@@ -125,4 +127,23 @@ pub extern "C" fn dill_tcp_listener_fromfd(fd: c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_listener_fromfd_mem(fd: c_int, mem: *mut dill_tcp_listener_storage) -> c_int {
     conn::listener_fromfd(fd, TCP, Some((mem as *mut c_void, LISTENER_SIZE)))
+}
+
+/// A TCP connection to host `name` at `port` by Happy Eyeballs (RFC 8305):
+/// IPv6 and IPv4 addresses raced, 300 ms apart (see net::happyeyeballs).
+/// EINVAL for a NULL name or a port outside 1-65535; EADDRNOTAVAIL if the
+/// name has no address; ECONNREFUSED (or what else they failed with) when
+/// every address fails.
+///
+/// # Safety
+/// `name` NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn dill_happyeyeballs_connect(name: *const c_char, port: c_int, deadline: i64) -> c_int {
+    if name.is_null() || !(1..=65535).contains(&port) {
+        return errno::fail(libc::EINVAL);
+    }
+    // SAFETY: a C string (caller's contract). Not UTF-8: no such host.
+    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return errno::fail(libc::EADDRNOTAVAIL) };
+    let r = ctx::get().and_then(|cx| happyeyeballs::connect(cx, name, port as u16, deadline));
+    conn::made(crate::ffi::ret(r))
 }

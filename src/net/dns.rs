@@ -4,7 +4,7 @@
 use crate::core::clock::now_ms;
 use crate::core::ctx::Ctx;
 use crate::core::fdwait;
-use crate::net::ipaddr::{ipaddr, Addr};
+use crate::net::ipaddr::{ipaddr, Addr, Addrs};
 use crate::net::resolvconf::Conf;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -298,6 +298,215 @@ fn follow(msg: &[u8], p: &Reply, name: WireName, qt: Qtype) -> Option<Addr> {
         cur = next?;
     }
     None
+}
+
+/// `answer`, and when it finds an address, every address of its type the
+/// reply gives the name (at the same step of its CNAME chain) into `out`.
+pub fn answer_all(msg: &[u8], id: u16, name: &str, qt: Qtype, out: &mut Addrs) -> Option<Outcome> {
+    let o = answer(msg, id, name, qt)?;
+    if let Outcome::Found(a) = o {
+        out.push(a);
+        collect(msg, name, qt, out);
+    }
+    Some(o)
+}
+
+/// The addresses of type `qt` for `name` in a reply `answer` found one in:
+/// those of the first name along its CNAME chain that has any.
+fn collect(msg: &[u8], name: &str, qt: Qtype, out: &mut Addrs) {
+    let (Some(p), Some(mut cur)) = (parse(msg), WireName::from_text(name)) else { return };
+    for _ in 0..=MAX_CNAMES {
+        let mut next = None;
+        let mut here = false;
+        let mut at = p.answers;
+        for _ in 0..p.ancount {
+            let Some((rr, end)) = record(msg, at) else { return };
+            at = end;
+            if rr.class != CLASS_IN || rr.name != cur {
+                continue;
+            }
+            let Some(data) = msg.get(rr.data..rr.data + rr.dlen) else { return };
+            match (rr.rtype, qt) {
+                (TYPE_A, Qtype::A) => {
+                    if let Ok(b) = <[u8; 4]>::try_from(data) {
+                        out.push(Addr::V4(Ipv4Addr::from(b)));
+                        here = true;
+                    }
+                }
+                (TYPE_AAAA, Qtype::Aaaa) => {
+                    if let Ok(b) = <[u8; 16]>::try_from(data) {
+                        out.push(Addr::V6(Ipv6Addr::from(b)));
+                        here = true;
+                    }
+                }
+                (TYPE_CNAME, _) if next.is_none() => next = WireName::read(msg, rr.data).map(|(n, _)| n),
+                _ => {}
+            }
+        }
+        match next {
+            Some(n) if !here => cur = n,
+            _ => return,
+        }
+    }
+}
+
+/// The two questions `ask_both` asks together, IPv6 first.
+const BOTH: [Qtype; 2] = [Qtype::Aaaa, Qtype::A];
+
+/// Asks AAAA and A for `name` at once (where `want` says so, in the order
+/// of `BOTH`), each server in turn as `ask` does, a type settled once a
+/// server has given it an answer that is final (found, no data, no such
+/// name). Every address found goes into `out`. With `delay`, the wait for
+/// the second type ends that many ms after the first one found addresses
+/// (RFC 8305's Resolution Delay): what has not come by then counts as
+/// silent. Err(ETIMEDOUT) once the deadline passes with nothing found,
+/// Err(ECANCELED) if the coroutine is canceled.
+pub fn ask_both(
+    cx: &Ctx,
+    conf: &Conf,
+    name: &str,
+    want: [bool; 2],
+    delay: Option<i64>,
+    deadline: i64,
+    out: &mut [Addrs; 2],
+) -> Result<[Outcome; 2], i32> {
+    let mut settled: [Option<Outcome>; 2] = [0, 1].map(|i| (!want[i]).then_some(Outcome::NoData));
+    let mut heard = [false; 2];
+    let mut found_at: Option<i64> = None;
+    let found = |s: &[Option<Outcome>; 2]| s.iter().any(|o| matches!(o, Some(Outcome::Found(_))));
+    'rounds: for _ in 0..conf.attempts {
+        for &server in conf.servers() {
+            let pending = [settled[0].is_none(), settled[1].is_none()];
+            if pending == [false, false] {
+                break 'rounds;
+            }
+            // The other type had its chance: go with what was found.
+            let cutoff = found_at.zip(delay).map(|(t, d)| t.saturating_add(d));
+            if cutoff.is_some_and(|c| now_ms() >= c) {
+                break 'rounds;
+            }
+            let t = now_ms().saturating_add(conf.timeout_ms);
+            let mut until = if deadline < 0 { t } else { t.min(deadline) };
+            if let Some(c) = cutoff {
+                until = until.min(c);
+            }
+            let got = exchange_both(cx, server, name, pending, until, delay, &mut found_at, out)?;
+            for i in 0..2 {
+                match got[i] {
+                    Some(Outcome::Failed) => heard[i] = true,
+                    Some(Outcome::Silent) | None => {}
+                    Some(o) => settled[i] = Some(o),
+                }
+            }
+            if passed(deadline) {
+                if found(&settled) {
+                    break 'rounds;
+                }
+                return Err(libc::ETIMEDOUT);
+            }
+        }
+    }
+    Ok([0, 1].map(|i| settled[i].unwrap_or(if heard[i] { Outcome::Failed } else { Outcome::Silent })))
+}
+
+/// Both questions (those `pending`) to one server on one socket, waiting
+/// for their replies until `until`, or `delay` after the first address
+/// found (`found_at`, set here). Each entry: the server's outcome, None if
+/// no reply came in time.
+#[allow(clippy::too_many_arguments)]
+fn exchange_both(
+    cx: &Ctx,
+    server: SocketAddr,
+    name: &str,
+    pending: [bool; 2],
+    until: i64,
+    delay: Option<i64>,
+    found_at: &mut Option<i64>,
+    out: &mut [Addrs; 2],
+) -> Result<[Option<Outcome>; 2], i32> {
+    let mut got: [Option<Outcome>; 2] = [None; 2];
+    let silent = |got: &mut [Option<Outcome>; 2]| {
+        for i in 0..2 {
+            if pending[i] && got[i].is_none() {
+                got[i] = Some(Outcome::Silent);
+            }
+        }
+    };
+    let sock = match Sock::connect(cx, server) {
+        Ok(s) => s,
+        Err(e @ (libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)) => return Err(e),
+        Err(_) => {
+            silent(&mut got);
+            return Ok(got);
+        }
+    };
+    let mut ids = [0u16; 2];
+    for i in 0..2 {
+        if !pending[i] {
+            continue;
+        }
+        ids[i] = random_id();
+        while i == 1 && pending[0] && ids[1] == ids[0] {
+            ids[1] = random_id();
+        }
+        let Some(q) = query(ids[i], name, BOTH[i]) else {
+            got[i] = Some(Outcome::NxDomain);
+            continue;
+        };
+        // SAFETY: q is a readable buffer of q.len() bytes; the socket is ours.
+        let sent = unsafe { libc::send(sock.fd, q.as_ptr().cast(), q.len(), libc::MSG_NOSIGNAL) };
+        if sent != q.len() as isize {
+            got[i] = Some(Outcome::Silent);
+        }
+    }
+    let mut buf = [0u8; 4096];
+    loop {
+        if (0..2).all(|i| !pending[i] || got[i].is_some()) {
+            return Ok(got);
+        }
+        let until = match found_at.zip(delay) {
+            Some((t, d)) => until.min(t.saturating_add(d)),
+            None => until,
+        };
+        // SAFETY: buf is writable for its length; the socket is ours.
+        let n = unsafe { libc::recv(sock.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n >= 0 {
+            let msg = &buf[..n as usize];
+            for i in 0..2 {
+                if !pending[i] || got[i].is_some() {
+                    continue;
+                }
+                if let Some(o) = answer_all(msg, ids[i], name, BOTH[i], &mut out[i]) {
+                    if matches!(o, Outcome::Found(_)) && found_at.is_none() {
+                        *found_at = Some(now_ms());
+                    }
+                    got[i] = Some(o);
+                    break;
+                }
+            }
+            if now_ms() >= until {
+                return Ok(got);
+            }
+            continue;
+        }
+        match crate::core::errno::get() {
+            libc::EAGAIN => {}
+            libc::EINTR => continue,
+            _ => {
+                silent(&mut got);
+                return Ok(got);
+            }
+        }
+        match fdwait::wait(cx, sock.fd, fdwait::IN, until) {
+            0 => {}
+            libc::ETIMEDOUT => return Ok(got),
+            libc::ECANCELED => return Err(libc::ECANCELED),
+            _ => {
+                silent(&mut got);
+                return Ok(got);
+            }
+        }
+    }
 }
 
 /// Has the caller's deadline passed? (-1 and other negatives: never.)

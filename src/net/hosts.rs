@@ -1,6 +1,7 @@
 //! The hosts file (hosts(5)): lines of an address followed by its names,
 //! `#` to the end of a line is a comment.
 
+use crate::net::ipaddr::{Addr, Addrs};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// What the hosts file says about one name: its first address of each family.
@@ -37,6 +38,32 @@ pub fn lookup(text: &str, name: &str) -> Option<Found> {
     }
     // A line with a malformed address names nothing.
     found.filter(|f| f.v4.is_some() || f.v6.is_some())
+}
+
+/// Every address the hosts file gives `name`, each family's in the file's
+/// order: (IPv6, IPv4). Names match as in `lookup`; None where it finds
+/// nothing.
+pub fn lookup_all(text: &str, name: &str) -> Option<(Addrs, Addrs)> {
+    let want = name.strip_suffix('.').unwrap_or(name);
+    if want.is_empty() {
+        return None;
+    }
+    let (mut v6, mut v4) = (Addrs::new(), Addrs::new());
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_ascii_whitespace();
+        let Some(addr) = words.next() else { continue };
+        if !words.any(|w| w.strip_suffix('.').unwrap_or(w).eq_ignore_ascii_case(want)) {
+            continue;
+        }
+        let addr = addr.split('%').next().unwrap_or(addr);
+        if let Ok(a) = addr.parse::<Ipv4Addr>() {
+            v4.push(Addr::V4(a));
+        } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
+            v6.push(Addr::V6(a));
+        }
+    }
+    (!v6.is_empty() || !v4.is_empty()).then_some((v6, v4))
 }
 
 #[cfg(test)]
@@ -82,6 +109,30 @@ not-an-address broken
         assert_eq!(lookup(HOSTS, "www"), web);
         assert_eq!(lookup(HOSTS, "www."), web);
         assert_eq!(lookup(HOSTS, "indented"), Some(Found { v4: v4("10.1.2.3"), v6: None }));
+    }
+
+    fn list(s: &[&str]) -> Addrs {
+        let mut l = Addrs::new();
+        for a in s {
+            l.push(if a.contains(':') { Addr::V6(a.parse().unwrap()) } else { Addr::V4(a.parse().unwrap()) });
+        }
+        l
+    }
+
+    #[test]
+    fn every_address_in_order() {
+        assert_eq!(lookup_all(HOSTS, "web"), Some((list(&["2001:db8::5"]), list(&["192.0.2.10", "192.0.2.11"]))));
+        assert_eq!(lookup_all(HOSTS, "localhost"), Some((list(&["::1"]), list(&["127.0.0.1"]))));
+        assert_eq!(lookup_all(HOSTS, "LinkLocal."), Some((list(&["fe80::1"]), list(&[]))));
+        // Repeats are kept once; past the capacity the rest are dropped.
+        let many: String = (0..15).map(|i| format!("10.0.0.{} many\n10.0.0.1 many\n", i % 12)).collect();
+        let (v6, v4) = lookup_all(&many, "many").unwrap();
+        assert!(v6.is_empty());
+        let want: Vec<String> = (0..10).map(|i| format!("10.0.0.{i}")).collect();
+        assert_eq!(v4, list(&want.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        for miss in ["commented", "broken", "example.org", "", "."] {
+            assert_eq!(lookup_all(HOSTS, miss), None, "{miss:?}");
+        }
     }
 
     #[test]

@@ -95,6 +95,54 @@ impl Addr {
     }
 }
 
+/// Several addresses of one family, as a lookup finds them: in order,
+/// without repeats, at most `Addrs::CAP` (the rest are dropped). Fixed
+/// size, so a lookup allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Addrs {
+    a: [Addr; Addrs::CAP],
+    n: usize,
+}
+
+impl Addrs {
+    /// As many as the original's Happy Eyeballs asks for per family.
+    pub(crate) const CAP: usize = 10;
+
+    pub const fn new() -> Addrs {
+        Addrs { a: [Addr::V4(Ipv4Addr::UNSPECIFIED); Addrs::CAP], n: 0 }
+    }
+
+    /// Adds `x` unless it is there already or the list is full.
+    pub fn push(&mut self, x: Addr) {
+        if self.n < Addrs::CAP && !self.as_slice().contains(&x) {
+            self.a[self.n] = x;
+            self.n += 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Addr] {
+        &self.a[..self.n]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+impl Default for Addrs {
+    fn default() -> Addrs {
+        Addrs::new()
+    }
+}
+
+impl PartialEq for Addrs {
+    fn eq(&self, o: &Addrs) -> bool {
+        self.as_slice() == o.as_slice()
+    }
+}
+
+impl Eq for Addrs {}
+
 impl ipaddr {
     pub const fn zeroed() -> ipaddr {
         ipaddr { data: [0; 32] }

@@ -4,6 +4,7 @@
 mod dns;
 pub mod adopt;
 pub mod fdio;
+pub mod happyeyeballs;
 mod hosts;
 mod ifaces;
 pub mod iol;

@@ -10,7 +10,7 @@ use crate::core::ctx::Ctx;
 use crate::net::dns::{self, Outcome, Qtype};
 use crate::net::hosts;
 use crate::net::ifaces;
-use crate::net::ipaddr::{Addr, Mode};
+use crate::net::ipaddr::{Addr, Addrs, Mode};
 use crate::net::resolvconf::{Conf, NAME_BYTES};
 
 /// The address of the local interface `name` (e.g. "eth0").
@@ -103,6 +103,74 @@ pub(crate) fn resolve(
         }
     }
     Err(libc::EADDRNOTAVAIL)
+}
+
+/// RFC 8305's Resolution Delay, for `remotes` asked with `racing`: once
+/// one family's addresses are in, the other's are waited for this long.
+pub const RESOLUTION_DELAY: i64 = 50;
+
+/// Every address (up to `Addrs::CAP` per family) of host `name` in the
+/// families `want` names, as (IPv6, IPv4): a literal is the one address
+/// there is; a name the hosts file lists is answered from it alone;
+/// otherwise AAAA and A are asked together. `racing` (Happy Eyeballs):
+/// once one family is found, the other gets `RESOLUTION_DELAY` ms more.
+/// A name with no address gives two empty lists; Err(ETIMEDOUT),
+/// Err(ECANCELED), Err(ENOMEM), Err(EMFILE)... when the lookup fails.
+pub fn remotes(cx: &Ctx, name: &str, want: [bool; 2], racing: bool, deadline: i64) -> Result<(Addrs, Addrs), i32> {
+    let (mut v6, mut v4) = (Addrs::new(), Addrs::new());
+    match Addr::literal(name, Mode::PrefV4) {
+        Some(Ok(a @ Addr::V6(_))) if want[0] => v6.push(a),
+        Some(Ok(a @ Addr::V4(_))) if want[1] => v4.push(a),
+        Some(_) => {}
+        None => {
+            let hosts = read_file(c"/etc/hosts")?;
+            let conf = || Ok(Conf::parse(text(&read_file(c"/etc/resolv.conf")?)));
+            return resolve_all(cx, name, want, racing, deadline, text(&hosts), conf);
+        }
+    }
+    Ok((v6, v4))
+}
+
+/// `remotes` of a name that is no literal, with the hosts file's text and
+/// the resolver configuration given (as `resolve`).
+pub(crate) fn resolve_all(
+    cx: &Ctx,
+    name: &str,
+    want: [bool; 2],
+    racing: bool,
+    deadline: i64,
+    hosts_text: &str,
+    conf: impl FnOnce() -> Result<Conf, i32>,
+) -> Result<(Addrs, Addrs), i32> {
+    let none = Ok((Addrs::new(), Addrs::new()));
+    if !well_formed(name) || want == [false, false] {
+        return none;
+    }
+    if let Some((v6, v4)) = hosts::lookup_all(hosts_text, name) {
+        let keep = |l: Addrs, w: bool| if w { l } else { Addrs::new() };
+        return Ok((keep(v6, want[0]), keep(v4, want[1])));
+    }
+    let last = name.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    if last.eq_ignore_ascii_case("invalid") {
+        return none;
+    }
+    let conf = conf()?;
+    let delay = racing.then_some(RESOLUTION_DELAY);
+    let mut buf = [0; NAME_BYTES];
+    for i in 0..conf.ncandidates(name) {
+        let Some(candidate) = conf.candidate(name, i, &mut buf) else { continue };
+        let mut out = [Addrs::new(), Addrs::new()];
+        let r = dns::ask_both(cx, &conf, candidate, want, delay, deadline, &mut out)?;
+        if r.iter().any(|o| matches!(o, Outcome::Found(_))) {
+            let [v6, v4] = out;
+            return Ok((v6, v4));
+        }
+        // Nobody answers: the other names would fare no better.
+        if (0..2).all(|i| !want[i] || r[i] == Outcome::Silent) {
+            break;
+        }
+    }
+    none
 }
 
 /// A name with a chance of resolving: dot-separated labels of 1 to 63 bytes,

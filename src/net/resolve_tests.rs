@@ -162,3 +162,129 @@ fn the_real_hosts_file() {
     }
     assert_eq!(remote(ctx(), "nonexistent.invalid", Mode::PrefV4, -1), Err(libc::EADDRNOTAVAIL));
 }
+
+fn list(s: &[&str]) -> Addrs {
+    let mut l = Addrs::new();
+    for a in s {
+        l.push(if a.contains(':') { Addr::V6(a.parse().unwrap()) } else { Addr::V4(a.parse().unwrap()) });
+    }
+    l
+}
+
+/// A server for `resolve_all`: AAAA and A answers per name.
+fn both_server(n: usize, aaaa_too: bool) -> (SocketAddr, JoinHandle<Vec<String>>) {
+    server(n, move |q| {
+        let p = Packet::parse(q).unwrap();
+        let (qname, qtype) = (p.questions[0].qname.to_string(), p.questions[0].qtype);
+        if qname != "dual.example.test" {
+            return vec![reply(q, RCODE::NameError, vec![])];
+        }
+        if qtype == QTYPE::TYPE(TYPE::AAAA) {
+            if !aaaa_too {
+                return vec![];
+            }
+            return vec![reply(q, RCODE::NoError, vec![aaaa(&qname, "2001:db8::1"), aaaa(&qname, "2001:db8::2")])];
+        }
+        let alias = "edge.example.test";
+        vec![reply(
+            q,
+            RCODE::NoError,
+            vec![cname(&qname, alias), a(alias, "192.0.2.1"), a(alias, "192.0.2.2"), a(alias, "192.0.2.1"), a(alias, "192.0.2.3")],
+        )]
+    })
+}
+
+#[test]
+fn both_families_asked_together_every_address() {
+    let (addr, t) = both_server(2, true);
+    let r = resolve_all(ctx(), "dual.example.test", [true, true], false, now_ms() + 5000, "", || conf(&[addr]));
+    assert_eq!(r, Ok((list(&["2001:db8::1", "2001:db8::2"]), list(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]))));
+    let mut asked = t.join().unwrap();
+    asked.sort();
+    assert_eq!(asked, ["TYPE(A) dual.example.test", "TYPE(AAAA) dual.example.test"]);
+    // One family only: one question.
+    let (addr, t) = both_server(1, true);
+    let r = resolve_all(ctx(), "dual.example.test", [false, true], true, now_ms() + 5000, "", || conf(&[addr]));
+    assert_eq!(r, Ok((list(&[]), list(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]))));
+    assert_eq!(t.join().unwrap(), ["TYPE(A) dual.example.test"]);
+}
+
+#[test]
+fn resolution_delay_when_racing() {
+    // The AAAA question is never answered. Without the delay the lookup
+    // waits out the per-try timeout; with it, 50 ms after the A answer.
+    let short = |addr| {
+        move || {
+            let mut c = conf(&[addr])?;
+            (c.timeout_ms, c.attempts) = (400, 1);
+            Ok(c)
+        }
+    };
+    let v4s = list(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+    let (addr, t) = both_server(2, false);
+    let start = now_ms();
+    let r = resolve_all(ctx(), "dual.example.test", [true, true], true, start + 5000, "", short(addr));
+    let took = now_ms() - start;
+    assert_eq!(r, Ok((list(&[]), v4s)));
+    assert!((RESOLUTION_DELAY - 5..350).contains(&took), "took {took} ms");
+    t.join().unwrap();
+    let (addr, t) = both_server(2, false);
+    let start = now_ms();
+    let r = resolve_all(ctx(), "dual.example.test", [true, true], false, start + 5000, "", short(addr));
+    let took = now_ms() - start;
+    assert_eq!(r, Ok((list(&[]), v4s)));
+    assert!((390..1500).contains(&took), "took {took} ms");
+    t.join().unwrap();
+}
+
+#[test]
+fn both_families_search_list_silence_and_deadline() {
+    // NXDOMAIN for the first candidate, addresses for the second.
+    let (addr, t) = both_server(4, true);
+    let c = || {
+        let mut c = conf(&[addr])?;
+        c.set_search(["corp.test", "example.test"].into_iter());
+        Ok(c)
+    };
+    let r = resolve_all(ctx(), "dual", [true, true], true, now_ms() + 5000, "", c);
+    assert_eq!(r, Ok((list(&["2001:db8::1", "2001:db8::2"]), list(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]))));
+    let mut asked = t.join().unwrap();
+    asked.sort();
+    assert_eq!(
+        asked,
+        ["TYPE(A) dual.corp.test", "TYPE(A) dual.example.test", "TYPE(AAAA) dual.corp.test", "TYPE(AAAA) dual.example.test"]
+    );
+    // Nobody answers: no address, found quickly with short tries.
+    let mute = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let m = mute.local_addr().unwrap();
+    let short = || {
+        let mut c = conf(&[m])?;
+        (c.timeout_ms, c.attempts) = (100, 1);
+        Ok(c)
+    };
+    assert_eq!(resolve_all(ctx(), "x.example.test", [true, true], true, now_ms() + 5000, "", short), Ok((list(&[]), list(&[]))));
+    // The deadline first: ETIMEDOUT.
+    let start = now_ms();
+    assert_eq!(
+        resolve_all(ctx(), "x.example.test", [true, true], true, start + 200, "", || conf(&[m])),
+        Err(libc::ETIMEDOUT)
+    );
+    assert!((190..1500).contains(&(now_ms() - start)));
+    assert_eq!(resolve_all(ctx(), "x.example.test", [true, true], true, 0, "", || conf(&[m])), Err(libc::ETIMEDOUT));
+}
+
+#[test]
+fn both_families_from_the_hosts_file() {
+    let hosts = "127.0.0.1 localhost\n::1 localhost\n192.0.2.5 box\n2001:db8::5 box\n192.0.2.6 box\n";
+    let no_server = || -> Result<Conf, i32> { panic!("no server should be asked") };
+    let all = resolve_all(ctx(), "box", [true, true], true, 0, hosts, no_server);
+    assert_eq!(all, Ok((list(&["2001:db8::5"]), list(&["192.0.2.5", "192.0.2.6"]))));
+    let only6 = resolve_all(ctx(), "localhost", [true, false], true, 0, hosts, no_server);
+    assert_eq!(only6, Ok((list(&["::1"]), list(&[]))));
+    for bad in ["", "a..b", "nonexistent.invalid"] {
+        assert_eq!(resolve_all(ctx(), bad, [true, true], true, -1, hosts, no_server), Ok((list(&[]), list(&[]))));
+    }
+    // Literals need no lookup.
+    assert_eq!(remotes(ctx(), "::1", [true, true], true, 0), Ok((list(&["::1"]), list(&[]))));
+    assert_eq!(remotes(ctx(), "10.0.0.1", [true, false], true, 0), Ok((list(&[]), list(&[]))));
+}
