@@ -31,11 +31,16 @@ storage!(
     dill_ws_storage
 );
 
-/// The memory for an object of type `T` in a storage of `size` bytes: None
-/// for NULL (EINVAL), null when `T` does not fit or `mem` is misaligned for
-/// it (the object is then allocated), else `mem`.
+/// The place for an object of type `T` in a storage of `size` bytes at
+/// `mem`, which may have any alignment: None for NULL (EINVAL); else `mem`
+/// aligned up for `T`, or null when `T` does not fit behind that (the
+/// object is then allocated).
 #[inline]
 pub(crate) fn place<T>(mem: *mut core::ffi::c_void, size: usize) -> Option<*mut core::ffi::c_void> {
-    let m = crate::ffi::caller_mem::<T>(mem)?;
-    Some(if core::mem::size_of::<T>() <= size { m } else { core::ptr::null_mut() })
+    if mem.is_null() {
+        return None;
+    }
+    let pad = (mem as usize).wrapping_neg() % core::mem::align_of::<T>();
+    let fits = pad + core::mem::size_of::<T>() <= size;
+    Some(if fits { (mem as *mut u8).wrapping_add(pad) as *mut core::ffi::c_void } else { core::ptr::null_mut() })
 }
