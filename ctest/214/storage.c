@@ -1,0 +1,315 @@
+/* 2.14 _mem objects live in the caller's storage, at any alignment: the
+   storage bytes change on creation, the bytes around it never do, the
+   socket interface hquery hands out points into the storage, and the one
+   allocation a connection makes beside it (its receive buffer) is freed at
+   close; when it cannot be made the call fails with ENOMEM and leaves
+   nothing behind. Allocations are counted (and made to fail) by the malloc
+   family defined here, which interposes the C library's for the process;
+   under valgrind, whose allocator takes its place, memcheck's own leak
+   check is asked instead. */
+#include <libdill.h>
+#include <libdillimpl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <valgrind/memcheck.h>
+
+#include "../check.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static long live;     /* Allocations not yet freed. */
+static int counting;  /* Check `live` (see main). */
+#define COUNTED(cond) do { if(counting) CHECK(cond); } while(0)
+static int failing;   /* Make every allocation fail. */
+
+void *malloc(size_t n) {
+    if(failing) { errno = ENOMEM; return NULL; }
+    void *p = __libc_malloc(n);
+    if(p) live++;
+    return p;
+}
+
+void *calloc(size_t a, size_t b) {
+    if(failing) { errno = ENOMEM; return NULL; }
+    void *p = __libc_calloc(a, b);
+    if(p) live++;
+    return p;
+}
+
+void *realloc(void *p, size_t n) {
+    if(failing) { errno = ENOMEM; return NULL; }
+    void *q = __libc_realloc(p, n);
+    if(!p && q) live++;
+    if(p && !n && !q) live--;
+    return q;
+}
+
+void free(void *p) {
+    if(p) live--;
+    __libc_free(p);
+}
+
+void *memalign(size_t a, size_t n) {
+    if(failing) { errno = ENOMEM; return NULL; }
+    void *p = __libc_memalign(a, n);
+    if(p) live++;
+    return p;
+}
+
+void *aligned_alloc(size_t a, size_t n) { return memalign(a, n); }
+
+int posix_memalign(void **out, size_t a, size_t n) {
+    if(a < sizeof(void *) || (a & (a - 1))) return EINVAL;
+    void *p = memalign(a, n);
+    if(!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+/* A storage of `size` bytes at offset `off` (0..7) inside a frame of
+   canary bytes. */
+#define PAD 16
+#define CANARY 0xa5
+struct frame {
+    unsigned char b[PAD + 160 + PAD];
+    size_t size;
+    int off;
+};
+
+static void *frame(struct frame *f, size_t size, int off) {
+    CHECK(size <= 160 - 8);
+    memset(f->b, CANARY, sizeof(f->b));
+    f->size = size;
+    f->off = off;
+    return f->b + PAD + off;
+}
+
+/* Nothing outside the storage was written. */
+static void intact(const struct frame *f) {
+    for(size_t i = 0; i != sizeof(f->b); i++) {
+        if(i >= PAD + (size_t)f->off && i < PAD + f->off + f->size) continue;
+        CHECK(f->b[i] == CANARY);
+    }
+}
+
+/* The object was built in the storage. */
+static void used(const struct frame *f) {
+    intact(f);
+    size_t changed = 0;
+    for(size_t i = 0; i != f->size; i++)
+        changed += f->b[PAD + f->off + i] != CANARY;
+    CHECK(changed >= 16); /* At least the handle's function pointers. */
+}
+
+/* The interface `type` of handle h points into f's storage. */
+static void inside(int h, const void *type, const struct frame *f) {
+    const unsigned char *p = hquery(h, type);
+    CHECK(p != NULL);
+    CHECK(p >= f->b + PAD + f->off && p < f->b + PAD + f->off + f->size);
+}
+
+static void exchange(int a, int b) {
+    /* Small (through the receive buffer) and large (past it) reads. */
+    static char out[5000], in[5000];
+    for(size_t i = 0; i != sizeof(out); i++) out[i] = (char)(i * 7);
+    CHECK_OK(bsend(a, "ping", 4, -1));
+    char buf[4];
+    CHECK_OK(brecv(b, buf, 4, -1));
+    CHECK(memcmp(buf, "ping", 4) == 0);
+    CHECK_OK(bsend(b, out, sizeof(out), -1));
+    CHECK_OK(brecv(a, in, 2, -1));
+    CHECK_OK(brecv(a, in + 2, sizeof(in) - 2, -1));
+    CHECK(memcmp(in, out, sizeof(out)) == 0);
+}
+
+static void connections(int off) {
+    struct frame lf, cf, af;
+    struct ipaddr addr;
+    CHECK_OK(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4));
+    long before = live;
+    int ls = tcp_listen_mem(&addr, 10, frame(&lf, sizeof(struct tcp_listener_storage), off));
+    CHECK(ls >= 0);
+    used(&lf);
+    COUNTED(live == before); /* The listener takes nothing else. */
+    int s = tcp_connect_mem(&addr, frame(&cf, sizeof(struct tcp_storage), off), -1);
+    CHECK(s >= 0);
+    used(&cf);
+    inside(s, bsock_type, &cf);
+    int a = tcp_accept_mem(ls, NULL, frame(&af, sizeof(struct tcp_storage), off), -1);
+    CHECK(a >= 0);
+    used(&af);
+    inside(a, bsock_type, &af);
+    COUNTED(live == before + 2); /* A receive buffer each. */
+    exchange(s, a);
+    CHECK_OK(tcp_done(s, -1));
+    CHECK_ERR(brecv(a, NULL, 1, -1), EPIPE);
+    CHECK_OK(hclose(a));
+    CHECK_OK(hclose(s));
+    CHECK_OK(tcp_close(ls, -1));
+    COUNTED(live == before);
+    intact(&lf);
+    intact(&cf);
+    intact(&af);
+}
+
+static void adopted(int off) {
+    struct frame lf, cf;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct ipaddr addr;
+    CHECK_OK(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4));
+    CHECK_OK(bind(lfd, ipaddr_sockaddr(&addr), ipaddr_len(&addr)));
+    CHECK_OK(listen(lfd, 10));
+    socklen_t len = sizeof(addr);
+    CHECK_OK(getsockname(lfd, (struct sockaddr *)&addr, &len));
+    long before = live;
+    int ls = tcp_listener_fromfd_mem(lfd, frame(&lf, sizeof(struct tcp_listener_storage), off));
+    CHECK(ls >= 0);
+    used(&lf);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK(connect(fd, (struct sockaddr *)&addr, len));
+    int s = tcp_fromfd_mem(fd, frame(&cf, sizeof(struct tcp_storage), off));
+    CHECK(s >= 0);
+    used(&cf);
+    inside(s, bsock_type, &cf);
+    int a = tcp_accept(ls, NULL, -1);
+    CHECK(a >= 0);
+    exchange(s, a);
+    CHECK_OK(hclose(a));
+    CHECK_OK(hclose(s));
+    CHECK_OK(hclose(ls));
+    COUNTED(live == before);
+    intact(&lf);
+    intact(&cf);
+}
+
+static char path[64];
+
+static void unix_sockets(int off) {
+    struct frame lf, cf, af, pf;
+    unlink(path);
+    long before = live;
+    /* 24 bytes cannot hold a listener (its handle table entry alone takes
+       32): it is allocated, the storage left alone. */
+    int ls = ipc_listen_mem(path, 10, frame(&lf, sizeof(struct ipc_listener_storage), off));
+    CHECK(ls >= 0);
+    intact(&lf);
+    long listener = live - before; /* Its object. */
+    int s = ipc_connect_mem(path, frame(&cf, sizeof(struct ipc_storage), off), -1);
+    CHECK(s >= 0);
+    used(&cf);
+    inside(s, bsock_type, &cf);
+    int a = ipc_accept_mem(ls, frame(&af, sizeof(struct ipc_storage), off), -1);
+    CHECK(a >= 0);
+    used(&af);
+    inside(a, bsock_type, &af);
+    COUNTED(live == before + listener + 2);
+    exchange(s, a);
+    CHECK_OK(hclose(a));
+    CHECK_OK(hclose(s));
+    CHECK_OK(ipc_close(ls, -1));
+    COUNTED(live == before);
+    intact(&cf);
+    intact(&af);
+    unlink(path);
+
+    int p[2];
+    CHECK_OK(ipc_pair_mem(frame(&pf, sizeof(struct ipc_pair_storage), off), p));
+    used(&pf);
+    inside(p[0], bsock_type, &pf);
+    inside(p[1], bsock_type, &pf);
+    CHECK((char *)hquery(p[1], bsock_type) - (char *)hquery(p[0], bsock_type) >= 64);
+    COUNTED(live == before + 2);
+    exchange(p[0], p[1]);
+    CHECK_OK(hclose(p[0]));
+    CHECK_OK(hclose(p[1]));
+    COUNTED(live == before);
+    intact(&pf);
+
+    int sp[2];
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+    int x = ipc_fromfd_mem(sp[0], frame(&cf, sizeof(struct ipc_storage), off));
+    CHECK(x >= 0);
+    used(&cf);
+    inside(x, bsock_type, &cf);
+    int y = ipc_fromfd(sp[1]);
+    CHECK(y >= 0);
+    exchange(x, y);
+    CHECK_OK(hclose(x));
+    CHECK_OK(hclose(y));
+    COUNTED(live == before);
+    intact(&cf);
+}
+
+/* With no memory to be had, a _mem connection fails with ENOMEM, takes
+   nothing and leaves the storage's surroundings alone; a pending
+   connection stays queued for a later accept. */
+static void nomem(void) {
+    struct frame lf, cf, af;
+    struct ipaddr addr;
+    CHECK_OK(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4));
+    int ls = tcp_listen_mem(&addr, 10, frame(&lf, sizeof(struct tcp_listener_storage), 3));
+    CHECK(ls >= 0);
+    long before = live;
+    failing = 1;
+    int rc = tcp_connect_mem(&addr, frame(&cf, sizeof(struct tcp_storage), 5), -1);
+    failing = 0;
+    CHECK(rc == -1 && errno == ENOMEM);
+    COUNTED(live == before);
+    intact(&cf);
+    int s = tcp_connect(&addr, -1);
+    CHECK(s >= 0);
+    before = live;
+    failing = 1;
+    rc = tcp_accept_mem(ls, NULL, frame(&af, sizeof(struct tcp_storage), 1), -1);
+    failing = 0;
+    CHECK(rc == -1 && errno == ENOMEM);
+    COUNTED(live == before);
+    intact(&af);
+    int a = tcp_accept_mem(ls, NULL, frame(&af, sizeof(struct tcp_storage), 1), -1);
+    CHECK(a >= 0);
+    used(&af);
+    exchange(s, a);
+    CHECK_OK(hclose(a));
+    CHECK_OK(hclose(s));
+
+    struct frame pf;
+    int p[2];
+    before = live;
+    failing = 1;
+    rc = ipc_pair_mem(frame(&pf, sizeof(struct ipc_pair_storage), 7), p);
+    failing = 0;
+    CHECK(rc == -1 && errno == ENOMEM);
+    COUNTED(live == before);
+    intact(&pf);
+    CHECK_OK(hclose(ls));
+}
+
+int main(void) {
+    snprintf(path, sizeof(path), "/tmp/dill214-storage-%d", (int)getpid());
+    int vg = RUNNING_ON_VALGRIND;
+    /* The first round also makes what the library keeps for good (the
+       handle table, the poller's): counted from the second on. */
+    for(int round = 0; round != 2; round++) {
+        counting = round == 1 && !vg;
+        for(int off = 0; off != 8; off++) {
+            connections(off);
+            adopted(off);
+            unix_sockets(off);
+        }
+    }
+    if(!vg) {
+        nomem();
+    } else {
+        unsigned long lost, dubious, reachable, suppressed;
+        VALGRIND_DO_LEAK_CHECK;
+        VALGRIND_COUNT_LEAKS(lost, dubious, reachable, suppressed);
+        CHECK(lost == 0 && dubious == 0);
+        (void)reachable;
+        (void)suppressed;
+    }
+    return 0;
+}
