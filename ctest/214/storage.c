@@ -3,7 +3,8 @@
    socket interface hquery hands out points into the storage, and the one
    allocation a connection makes beside it (its receive buffer) is freed at
    close; when it cannot be made the call fails with ENOMEM and leaves
-   nothing behind. Allocations are counted (and made to fail) by the malloc
+   nothing behind. The same for UDP sockets, whose default remote address
+   is what is kept beside them. Allocations are counted (and made to fail) by the malloc
    family defined here, which interposes the C library's for the process;
    under valgrind, whose allocator takes its place, memcheck's own leak
    check is asked instead. */
@@ -244,6 +245,40 @@ static void unix_sockets(int off) {
     intact(&cf);
 }
 
+/* A UDP socket is built in its storage; only its default remote address,
+   if it has one, is allocated. */
+static void datagrams(int off) {
+    struct frame rf, nf;
+    struct ipaddr a, b;
+    CHECK_OK(ipaddr_local(&a, "127.0.0.1", 0, IPADDR_IPV4));
+    long before = live;
+    int s = udp_open_mem(&a, NULL, frame(&nf, sizeof(struct udp_storage), off));
+    CHECK(s >= 0);
+    used(&nf);
+    inside(s, msock_type, &nf);
+    COUNTED(live == before);
+    CHECK_OK(ipaddr_local(&b, "127.0.0.1", 0, IPADDR_IPV4));
+    int r = udp_open_mem(&b, &a, frame(&rf, sizeof(struct udp_storage), off));
+    CHECK(r >= 0);
+    used(&rf);
+    inside(r, msock_type, &rf);
+    COUNTED(live == before + 1);
+    /* The default remote, kept outside, is where msend goes. */
+    CHECK_OK(msend(r, "dgram", 5, -1));
+    char buf[8];
+    struct ipaddr from;
+    CHECK(udp_recv(s, &from, buf, sizeof(buf), -1) == 5);
+    CHECK(memcmp(buf, "dgram", 5) == 0);
+    CHECK(ipaddr_equal(&from, &b, 0));
+    CHECK_OK(udp_send(s, &b, "back", 4));
+    CHECK(mrecv(r, buf, sizeof(buf), -1) == 4);
+    CHECK_OK(hclose(r));
+    CHECK_OK(hclose(s));
+    COUNTED(live == before);
+    intact(&rf);
+    intact(&nf);
+}
+
 /* With no memory to be had, a _mem connection fails with ENOMEM, takes
    nothing and leaves the storage's surroundings alone; a pending
    connection stays queued for a later accept. */
@@ -299,6 +334,7 @@ int main(void) {
             connections(off);
             adopted(off);
             unix_sockets(off);
+            datagrams(off);
         }
     }
     if(!vg) {
