@@ -76,13 +76,13 @@ int posix_memalign(void **out, size_t a, size_t n) {
 #define PAD 16
 #define CANARY 0xa5
 struct frame {
-    unsigned char b[PAD + 160 + PAD];
+    unsigned char b[PAD + 1400 + PAD];
     size_t size;
     int off;
 };
 
 static void *frame(struct frame *f, size_t size, int off) {
-    CHECK(size <= 160 - 8);
+    CHECK(size <= 1400 - 8);
     memset(f->b, CANARY, sizeof(f->b));
     f->size = size;
     f->off = off;
@@ -279,6 +279,44 @@ static void datagrams(int off) {
     intact(&nf);
 }
 
+/* Bundles and the protocols whose objects fit: in the storage too. */
+static void protocols(int off) {
+    static struct frame bf, hf, sf, wf;
+    long before = live;
+    int b = bundle_mem(frame(&bf, sizeof(struct bundle_storage), off));
+    CHECK(b >= 0);
+    used(&bf);
+    CHECK_OK(hclose(b));
+    COUNTED(live == before);
+    int p[2];
+    CHECK_OK(ipc_pair(p));
+    int h = http_attach_mem(p[0], frame(&hf, sizeof(struct http_storage), off));
+    CHECK(h >= 0);
+    used(&hf);
+    int x = suffix_attach_mem(p[1], "\r\n", 2, frame(&sf, sizeof(struct suffix_storage), off));
+    CHECK(x >= 0);
+    used(&sf);
+    inside(x, msock_type, &sf);
+    CHECK_OK(http_sendrequest(h, "GET", "/", -1));
+    CHECK_OK(http_done(h, -1));
+    char line[32];
+    CHECK(mrecv(x, line, sizeof(line), -1) == 14);
+    CHECK(memcmp(line, "GET / HTTP/1.1", 14) == 0);
+    CHECK_OK(hclose(h));
+    CHECK_OK(hclose(x));
+    CHECK_OK(ipc_pair(p));
+    int w = ws_attach_client_mem(p[0], WS_NOHTTP, NULL, NULL, frame(&wf, sizeof(struct ws_storage), off), -1);
+    CHECK(w >= 0);
+    used(&wf);
+    inside(w, msock_type, &wf);
+    CHECK_OK(hclose(w));
+    CHECK_OK(hclose(p[1]));
+    intact(&bf);
+    intact(&hf);
+    intact(&sf);
+    intact(&wf);
+}
+
 /* With no memory to be had, a _mem connection fails with ENOMEM, takes
    nothing and leaves the storage's surroundings alone; a pending
    connection stays queued for a later accept. */
@@ -335,6 +373,7 @@ int main(void) {
             adopted(off);
             unix_sockets(off);
             datagrams(off);
+            protocols(off);
         }
     }
     if(!vg) {
