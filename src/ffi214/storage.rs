@@ -1,8 +1,14 @@
 //! The `struct dill_*_storage` of the 2.14 header: byte arrays of fixed
 //! size and no alignment, written out in the header text (cbindgen never
-//! sees these opaque stand-ins). An object that does not fit, or whose
-//! storage is misaligned for it, is allocated instead and the storage left
-//! unused (see `ffi::caller_mem`).
+//! sees these opaque stand-ins). `place` aligns the object up inside the
+//! storage. In it now, with what is allocated beside it at creation (freed
+//! at close): TCP and IPC connections, 64 bytes (their receive buffer,
+//! `net::stream`), two in the IPC pair's; UDP sockets, 64 (a default
+//! remote address, `net::udp`); the TCP listener, bundle, suffix, HTTP and
+//! WebSocket objects whole; a channel when the storage is 8-aligned (it
+//! needs all 144 bytes). Too big, so allocated whole and the storage left
+//! unused: the IPC listener (40 bytes in 24: hvfs alone is 32), prefix
+//! (72 in 56), term (104 in 88), TLS (72 in 72).
 
 macro_rules! storage {
     ($($name:ident),*) => {$(
