@@ -399,14 +399,15 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
         }
     }
     // SAFETY: s is a live stream.
-    recv_general(cx, s, first, last, deadline, unsafe { (*s).rx })
+    recv_general(cx, unsafe { (*s).rx }, first, last, deadline)
 }
 
-/// `recv` past its fast path; `rx` is `s`'s buffer, which the caller has
-/// in a register already.
+/// `recv` past its fast path, on the stream whose buffer is `rx` (which
+/// the caller has in a register already; the stream is found from it).
 #[inline(never)]
-fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64, rx: *mut Rx) -> i32 {
-    recv_in(cx, s, rx, first, last, deadline, RX)
+fn recv_general(cx: &Ctx, rx: *mut Rx, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // SAFETY: rx is a live stream's buffer.
+    recv_in(cx, unsafe { (*rx).owner }, rx, first, last, deadline, RX)
 }
 
 /// `recv` that reads no byte past the list (2.14's IPC streams, whose file
@@ -469,12 +470,16 @@ fn recv_in(cx: &Ctx, s: *mut Stream, rx: *mut Rx, first: *mut iolist, last: *mut
     }
     // SAFETY: a live stream's buffer.
     let b = unsafe { &mut *rx };
-    let mut rx = RxBuf { data: &mut b.data[..cap], pos: &mut b.pos, len: &mut b.len };
-    match fdio::recv(cx, st.fd, &mut rx, first, deadline) {
+    let fd = st.fd;
+    let mut rxb = RxBuf { data: &mut b.data[..cap], pos: &mut b.pos, len: &mut b.len };
+    match fdio::recv(cx, fd, &mut rxb, first, deadline) {
         Ok(()) => 0,
         Err(libc::EBADF) => libc::EBADF, // Closed under us: see `send`.
         Err(e) => {
-            st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
+            // Through the buffer (live anyway), so that `s` need not be
+            // kept across the receive.
+            // SAFETY: no wait failed, so the stream is alive (see `fill`).
+            unsafe { (*(*rx).owner).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
             e
         }
     }
