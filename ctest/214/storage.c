@@ -279,7 +279,7 @@ static void datagrams(int off) {
     intact(&nf);
 }
 
-/* Bundles and the protocols whose objects fit: in the storage too. */
+/* Bundles and the protocols whose objects fit whole: in the storage too. */
 static void protocols(int off) {
     static struct frame bf, hf, sf, wf;
     long before = live;
@@ -315,6 +315,35 @@ static void protocols(int off) {
     intact(&hf);
     intact(&sf);
     intact(&wf);
+}
+
+/* A TERM socket: in its storage, its terminal message allocated. */
+static void terminal(int off) {
+    static struct frame tf, xf;
+    int p[2];
+    CHECK_OK(ipc_pair(p));
+    int x = suffix_attach_mem(p[0], "\n", 1, frame(&xf, sizeof(struct suffix_storage), off));
+    CHECK(x >= 0);
+    int y = suffix_attach(p[1], "\n", 1);
+    CHECK(y >= 0);
+    long before = live;
+    int t = term_attach_mem(x, "STOP", 4, frame(&tf, sizeof(struct term_storage), off));
+    CHECK(t >= 0);
+    used(&tf);
+    inside(t, msock_type, &tf);
+    COUNTED(live == before + 1);
+    CHECK_OK(msend(t, "data", 4, -1));
+    CHECK_OK(term_done(t, -1));
+    char buf[8];
+    CHECK(mrecv(y, buf, sizeof(buf), -1) == 4);
+    CHECK(memcmp(buf, "data", 4) == 0);
+    CHECK(mrecv(y, buf, sizeof(buf), -1) == 4);
+    CHECK(memcmp(buf, "STOP", 4) == 0);
+    CHECK_OK(hclose(t)); /* And what it is on: the suffix, the pair's end. */
+    COUNTED(live == before - 1);
+    intact(&tf);
+    intact(&xf);
+    CHECK_OK(hclose(y));
 }
 
 /* With no memory to be had, a _mem connection fails with ENOMEM, takes
@@ -359,6 +388,33 @@ static void nomem(void) {
     COUNTED(live == before);
     intact(&pf);
     CHECK_OK(hclose(ls));
+
+    /* UDP with a default remote, the one thing it keeps outside. */
+    struct ipaddr la, ra;
+    CHECK_OK(ipaddr_local(&la, "127.0.0.1", 0, IPADDR_IPV4));
+    CHECK_OK(ipaddr_local(&ra, "127.0.0.1", 9, IPADDR_IPV4));
+    before = live;
+    failing = 1;
+    rc = udp_open_mem(&la, &ra, frame(&pf, sizeof(struct udp_storage), 2));
+    failing = 0;
+    CHECK(rc == -1 && errno == ENOMEM);
+    COUNTED(live == before);
+    intact(&pf);
+
+    /* TERM: the socket below is closed, as for any failed attach. */
+    int q[2];
+    CHECK_OK(ipc_pair(q));
+    int x = suffix_attach_mem(q[0], "\n", 1, frame(&cf, sizeof(struct suffix_storage), 0));
+    CHECK(x >= 0);
+    before = live;
+    failing = 1;
+    rc = term_attach_mem(x, "STOP", 4, frame(&pf, sizeof(struct term_storage), 3));
+    failing = 0;
+    CHECK(rc == -1 && errno == ENOMEM);
+    COUNTED(live == before - 1); /* The buffer of the pair's end below. */
+    intact(&pf);
+    CHECK_ERR(hclose(x), EBADF);
+    CHECK_OK(hclose(q[1]));
 }
 
 int main(void) {
@@ -374,6 +430,7 @@ int main(void) {
             unix_sockets(off);
             datagrams(off);
             protocols(off);
+            terminal(off);
         }
     }
     if(!vg) {
