@@ -386,7 +386,9 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
         let st = &mut *s;
         let rx = &mut *st.rx;
         let avail = (rx.len - rx.pos) as usize;
-        if avail > 0 && first == last && !first.is_null() && st.flags & (INDONE | INERR) == 0 {
+        // No need to look at the flags: a receiving side that ended or
+        // broke has an empty buffer (see `end_in`).
+        if avail > 0 && first == last && !first.is_null() {
             let n = &*first;
             if n.iol_rsvd == 0 && n.iol_next.is_null() && !n.iol_base.is_null() && n.iol_len <= avail {
                 // Consumed before the copy: nothing is then live across it,
@@ -482,6 +484,18 @@ fn recv_in(cx: &Ctx, s: *mut Stream, rx: *mut Rx, first: *mut iolist, last: *mut
             unsafe { (*(*rx).owner).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
             e
         }
+    }
+}
+
+/// Marks the receiving side of `s` ended (INDONE) or broken (INERR) and
+/// drops what its buffer holds: `recv`'s fast path relies on a stream
+/// with either flag having an empty buffer. (The stream's own reads set
+/// them only when the buffer is empty already.)
+pub(crate) fn end_in(s: *mut Stream, flag: u8) {
+    // SAFETY: s is a live stream.
+    unsafe {
+        (*s).flags |= flag;
+        (*(*s).rx).pos = (*(*s).rx).len;
     }
 }
 
