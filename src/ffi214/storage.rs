@@ -4,11 +4,14 @@
 //! storage. In it now, with what is allocated beside it at creation (freed
 //! at close): TCP and IPC connections, 64 bytes (their receive buffer,
 //! `net::stream`), two in the IPC pair's; UDP sockets, 64 (a default
-//! remote address, `net::udp`); the TCP listener, bundle, suffix, HTTP and
-//! WebSocket objects whole; a channel when the storage is 8-aligned (it
-//! needs all 144 bytes). Too big, so allocated whole and the storage left
-//! unused: the IPC listener (40 bytes in 24: hvfs alone is 32), prefix
-//! (72 in 56), term (104 in 88), TLS (72 in 72).
+//! remote address, `net::udp`); TERM, 80 (its terminal message,
+//! `proto::term`); TLS, 64 (the session, allocated in 2.6 too,
+//! `proto::tls`); the TCP listener, bundle, suffix, HTTP and WebSocket
+//! objects whole; a channel when the storage is 8-aligned (it needs all
+//! 144 bytes). Too big, so allocated whole and the storage left unused:
+//! the IPC listener (40 bytes in 24: hvfs alone is 32) and prefix (56
+//! bytes leave 48 at an odd address: hvfs and the msock vtable, nothing
+//! more).
 
 macro_rules! storage {
     ($($name:ident),*) => {$(
