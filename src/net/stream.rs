@@ -41,6 +41,7 @@ pub struct Stream {
     pub fd: c_int,
     pub(crate) kind: u8,
     pub(crate) flags: u8,
+    /// ALLOCATED, CALLER or CALLER_HEAD.
     mem: u8,
     /// 2.14's state (`net::stream214`), set by the 2.14 surface for the
     /// streams it makes; 2.6 code never reads it.
@@ -480,7 +481,7 @@ fn recv_in(cx: &Ctx, s: *mut Stream, rx: *mut Rx, first: *mut iolist, last: *mut
         Err(e) => {
             // Through the buffer (live anyway), so that `s` need not be
             // kept across the receive.
-            // SAFETY: no wait failed, so the stream is alive (see `fill`).
+            // SAFETY: not EBADF, so the stream was not closed under us.
             unsafe { (*(*rx).owner).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
             e
         }
