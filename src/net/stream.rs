@@ -132,14 +132,8 @@ fn rx_of(p: *mut BPeek) -> *mut Rx {
     (p as *mut u8).wrapping_sub(core::mem::offset_of!(Rx, pvfs)) as *mut Rx
 }
 
-/// The Stream of a BPeek handed out by `hquery`.
-fn from_pvfs(p: *mut BPeek) -> *mut Stream {
-    // SAFETY: p is in a live stream's Rx.
-    unsafe { (*rx_of(p)).owner }
-}
-
 unsafe fn pvfs_fill(p: *mut BPeek, deadline: i64) -> Result<(*const u8, usize), i32> {
-    fill(ctx::get()?, from_pvfs(p), deadline)
+    fill(rx_of(p), deadline)
 }
 
 unsafe fn pvfs_consume(p: *mut BPeek, n: usize) {
@@ -148,19 +142,22 @@ unsafe fn pvfs_consume(p: *mut BPeek, n: usize) {
     unsafe { (*rx).pos = (*rx).pos.saturating_add(n as u32).min((*rx).len) };
 }
 
-/// The buffered bytes of `s`, after one read of whatever has arrived if
-/// there are none: the receive buffer is refilled only when empty, so
-/// nothing is taken from the kernel that the caller did not ask to see.
-/// A timeout or cancellation loses nothing and leaves the stream usable.
-pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize), i32> {
-    // SAFETY: s is a live stream.
-    let st = unsafe { &mut *s };
+/// The buffered bytes of the stream whose buffer is `rxp`, after one read
+/// of whatever has arrived if there are none: the receive buffer is
+/// refilled only when empty, so nothing is taken from the kernel that the
+/// caller did not ask to see. A timeout or cancellation loses nothing and
+/// leaves the stream usable. The stream itself (through `owner`) and the
+/// thread's context are only looked at for a read.
+fn fill(rxp: *mut Rx, deadline: i64) -> Result<(*const u8, usize), i32> {
     // SAFETY: a live stream's buffer.
-    let rx = unsafe { &mut *st.rx };
+    let rx = unsafe { &mut *rxp };
     if rx.pos < rx.len {
         // SAFETY: pos < len <= RX.
         return Ok((unsafe { rx.data.as_ptr().add(rx.pos as usize) }, (rx.len - rx.pos) as usize));
     }
+    let s = rx.owner;
+    // SAFETY: the buffer's stream is live.
+    let st = unsafe { &mut *s };
     if st.flags & INDONE != 0 {
         return Err(libc::EPIPE);
     }
@@ -168,7 +165,7 @@ pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize
         return Err(libc::ECONNRESET);
     }
     let fd = st.fd;
-    let rxp = st.rx;
+    let cx = ctx::get()?;
     match fdio::read_some(cx, fd, rx.data.as_mut_ptr(), RX, deadline) {
         Ok(k) => {
             // SAFETY: after a wait, s is still ours: a close would have
