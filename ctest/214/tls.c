@@ -1,7 +1,9 @@
 /* 2.14 TLS over an IPC pair: attach (and the _mem forms in unaligned
    storage), data both ways, tls_done (the peer reads the end of the
-   stream, then answers), tls_detach. Certificates: $DILL_TEST_CERTS. */
+   stream, then answers), tls_detach. Certificates: $DILL_TEST_CERTS.
+   A _mem object lives in its storage: its socket interface points there. */
 #include <libdill.h>
+#include <libdillimpl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,11 +11,18 @@
 
 static char cert[256], key[256];
 
+/* Handle h's byte-stream interface is inside the 72 bytes at mem. */
+static void inside(int h, const char *mem) {
+    const char *p = hquery(h, bsock_type);
+    CHECK(p >= mem && p < mem + sizeof(struct tls_storage));
+}
+
 static coroutine void server(int s, int mem) {
     static char smem[sizeof(struct tls_storage) + 1];
     s = mem ? tls_attach_server_mem(s, cert, key, (struct tls_storage*)(smem + 1), -1)
             : tls_attach_server(s, cert, key, -1);
     CHECK(s >= 0);
+    if(mem) inside(s, smem + 1);
     char buf[5];
     CHECK_OK(brecv(s, buf, 5, -1));
     CHECK(memcmp(buf, "hello", 5) == 0);
@@ -34,6 +43,7 @@ static void run(int mem) {
     int s = mem ? tls_attach_client_mem(p[0], (struct tls_storage*)(cmem + 1), -1)
                 : tls_attach_client(p[0], -1);
     CHECK(s >= 0);
+    if(mem) inside(s, cmem + 1);
     CHECK_OK(bsend(s, "hello", 5, -1));
     CHECK_OK(tls_done(s, -1));
     CHECK_ERR(bsend(s, "x", 1, -1), EPIPE);

@@ -3,7 +3,7 @@
 
 use crate::core::ctx::{self, Ctx};
 use crate::core::errno;
-use crate::net::stream::{self, IPC};
+use crate::net::stream::{self, Mem, IPC};
 use crate::net::{ipc, listener};
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
@@ -33,7 +33,7 @@ pub unsafe extern "C" fn ipc_listen_mem(addr: *const c_char, backlog: c_int, mem
     super::ret(ctx::get().and_then(|cx| ipc::listen(cx, addr, backlog, mem)))
 }
 
-fn accept(s: c_int, mem: *mut c_void, deadline: i64) -> c_int {
+pub(crate) fn accept(s: c_int, mem: Mem, deadline: i64) -> c_int {
     let r = blocking_ctx().and_then(|cx| {
         let vfs = cx.handles().get(s).ok_or(libc::EBADF)?;
         let l = listener::as_listener(vfs, IPC).ok_or(libc::ENOTSUP)?;
@@ -45,7 +45,7 @@ fn accept(s: c_int, mem: *mut c_void, deadline: i64) -> c_int {
 /// Accepts a connection.
 #[no_mangle]
 pub extern "C" fn ipc_accept(s: c_int, deadline: i64) -> c_int {
-    accept(s, ptr::null_mut(), deadline)
+    accept(s, Mem::ALLOC, deadline)
 }
 
 /// ipc_accept in caller memory of IPC_SIZE bytes.
@@ -55,10 +55,10 @@ pub extern "C" fn ipc_accept(s: c_int, deadline: i64) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn ipc_accept_mem(s: c_int, mem: *mut c_void, deadline: i64) -> c_int {
     let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
-    accept(s, mem, deadline)
+    accept(s, Mem::whole(mem), deadline)
 }
 
-fn connect(addr: *const c_char, mem: *mut c_void, deadline: i64) -> c_int {
+pub(crate) fn connect(addr: *const c_char, mem: Mem, deadline: i64) -> c_int {
     super::ret(blocking_ctx().and_then(|cx| ipc::connect(cx, addr, mem, deadline)))
 }
 
@@ -68,7 +68,7 @@ fn connect(addr: *const c_char, mem: *mut c_void, deadline: i64) -> c_int {
 /// `addr` NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_connect(addr: *const c_char, deadline: i64) -> c_int {
-    connect(addr, ptr::null_mut(), deadline)
+    connect(addr, Mem::ALLOC, deadline)
 }
 
 /// ipc_connect in caller memory of IPC_SIZE bytes.
@@ -78,7 +78,7 @@ pub unsafe extern "C" fn ipc_connect(addr: *const c_char, deadline: i64) -> c_in
 #[no_mangle]
 pub unsafe extern "C" fn ipc_connect_mem(addr: *const c_char, mem: *mut c_void, deadline: i64) -> c_int {
     let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
-    connect(addr, mem, deadline)
+    connect(addr, Mem::whole(mem), deadline)
 }
 
 /// Closes a listener at once, or a connection in order (see tcp_close).
@@ -87,7 +87,7 @@ pub extern "C" fn ipc_close(s: c_int, deadline: i64) -> c_int {
     super::status(super::tcp::close(s, IPC, deadline))
 }
 
-fn pair(mem: *mut c_void, s: *mut c_int) -> c_int {
+pub(crate) fn pair(mem: Mem, s: *mut c_int) -> c_int {
     if s.is_null() {
         return errno::fail(libc::EINVAL);
     }
@@ -110,7 +110,7 @@ fn pair(mem: *mut c_void, s: *mut c_int) -> c_int {
 /// `s` must point to two writable ints.
 #[no_mangle]
 pub unsafe extern "C" fn ipc_pair(s: *mut c_int) -> c_int {
-    pair(ptr::null_mut(), s)
+    pair(Mem::ALLOC, s)
 }
 
 /// ipc_pair in caller memory of IPC_PAIR_SIZE bytes.
@@ -120,5 +120,5 @@ pub unsafe extern "C" fn ipc_pair(s: *mut c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn ipc_pair_mem(mem: *mut c_void, s: *mut c_int) -> c_int {
     let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
-    pair(mem, s)
+    pair(Mem::whole(mem), s)
 }

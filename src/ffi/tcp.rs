@@ -3,7 +3,7 @@
 use crate::core::ctx::{self, Ctx};
 use crate::core::{errno, handles};
 use crate::net::ipaddr::ipaddr;
-use crate::net::stream::{self, TCP};
+use crate::net::stream::{self, Mem, TCP};
 use crate::net::{listener, tcp};
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -20,7 +20,7 @@ fn listener_of(cx: &Ctx, s: c_int) -> Result<*mut listener::Listener, i32> {
     listener::as_listener(vfs, TCP).ok_or(libc::ENOTSUP)
 }
 
-fn listen(addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> c_int {
+pub(crate) fn listen(addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> c_int {
     if addr.is_null() {
         return errno::fail(libc::EINVAL);
     }
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, mem: 
     listen(addr, backlog, mem)
 }
 
-fn accept(s: c_int, addr: *mut ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
+pub(crate) fn accept(s: c_int, addr: *mut ipaddr, mem: Mem, deadline: i64) -> c_int {
     let r = blocking_ctx().and_then(|cx| {
         let l = listener_of(cx, s)?;
         tcp::accept(cx, l, addr, mem, deadline)
@@ -60,7 +60,7 @@ fn accept(s: c_int, addr: *mut ipaddr, mem: *mut c_void, deadline: i64) -> c_int
 /// `addr` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) -> c_int {
-    accept(s, addr, ptr::null_mut(), deadline)
+    accept(s, addr, Mem::ALLOC, deadline)
 }
 
 /// tcp_accept in caller memory of TCP_SIZE bytes.
@@ -70,10 +70,10 @@ pub unsafe extern "C" fn tcp_accept(s: c_int, addr: *mut ipaddr, deadline: i64) 
 #[no_mangle]
 pub unsafe extern "C" fn tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
     let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
-    accept(s, addr, mem, deadline)
+    accept(s, addr, Mem::whole(mem), deadline)
 }
 
-fn connect(addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
+pub(crate) fn connect(addr: *const ipaddr, mem: Mem, deadline: i64) -> c_int {
     if addr.is_null() {
         return errno::fail(libc::EINVAL);
     }
@@ -86,7 +86,7 @@ fn connect(addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
 /// `addr` must be a valid ipaddr.
 #[no_mangle]
 pub unsafe extern "C" fn tcp_connect(addr: *const ipaddr, deadline: i64) -> c_int {
-    connect(addr, ptr::null_mut(), deadline)
+    connect(addr, Mem::ALLOC, deadline)
 }
 
 /// tcp_connect in caller memory of TCP_SIZE bytes.
@@ -96,7 +96,7 @@ pub unsafe extern "C" fn tcp_connect(addr: *const ipaddr, deadline: i64) -> c_in
 #[no_mangle]
 pub unsafe extern "C" fn tcp_connect_mem(addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> c_int {
     let Some(mem) = super::caller_mem::<stream::Stream>(mem) else { return errno::fail(libc::EINVAL) };
-    connect(addr, mem, deadline)
+    connect(addr, Mem::whole(mem), deadline)
 }
 
 /// Closes a listener at once, or a connection in order: our FIN, then the

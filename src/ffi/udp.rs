@@ -20,7 +20,7 @@ pub(crate) fn udp_of(cx: &Ctx, s: c_int) -> Result<*mut Udp, i32> {
 /// Non-NULL addresses must be valid; `local` writable.
 #[no_mangle]
 pub unsafe extern "C" fn udp_open(local: *mut ipaddr, remote: *const ipaddr) -> c_int {
-    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, ptr::null_mut())))
+    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, ptr::null_mut(), false)))
 }
 
 /// udp_open in caller memory of UDP_SIZE bytes.
@@ -30,7 +30,7 @@ pub unsafe extern "C" fn udp_open(local: *mut ipaddr, remote: *const ipaddr) -> 
 #[no_mangle]
 pub unsafe extern "C" fn udp_open_mem(local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void) -> c_int {
     let Some(mem) = super::caller_mem::<udp::Udp>(mem) else { return errno::fail(libc::EINVAL) };
-    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, mem)))
+    super::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, mem, false)))
 }
 
 /// Sends the list as one datagram to `addr` (NULL: the default remote).

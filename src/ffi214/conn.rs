@@ -5,7 +5,7 @@
 use super::storage::place;
 use crate::core::{ctx, errno};
 use crate::net::listener::Listener;
-use crate::net::stream::{self, Stream};
+use crate::net::stream::{self, Mem, Stream};
 use crate::net::{adopt, stream214};
 use core::ffi::{c_int, c_void};
 
@@ -38,17 +38,22 @@ pub(crate) fn done(s: c_int, kind: u8) -> i32 {
     }
 }
 
+/// Where a connection made in 2.14 storage of `size` bytes at `mem` goes:
+/// the stream in the storage, its buffer allocated (None: NULL, EINVAL).
+pub(crate) fn stream_mem(mem: *mut c_void, size: usize) -> Option<Mem> {
+    let m = place::<Stream>(mem, size)?;
+    Some(if m.is_null() { Mem::ALLOC } else { Mem::head(m) })
+}
+
 /// A connection of `kind` over connected socket `fd`, which it then owns.
 pub(crate) fn fromfd(fd: c_int, kind: u8) -> c_int {
-    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, kind))))
+    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, kind, Mem::ALLOC))))
 }
 
 /// `fromfd` with 2.14 storage of `size` bytes at `mem` (NULL: EINVAL).
 pub(crate) fn fromfd_mem(fd: c_int, mem: *mut c_void, size: usize, kind: u8) -> c_int {
-    if place::<Stream>(mem, size).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    fromfd(fd, kind)
+    let Some(m) = stream_mem(mem, size) else { return errno::fail(libc::EINVAL) };
+    made(crate::ffi::ret(ctx::get().and_then(|cx| adopt::stream(cx, fd, kind, m))))
 }
 
 /// A listener of `kind` over listening socket `fd`, in 2.14 storage of

@@ -2,7 +2,7 @@
 //! `dill_prologue`, `dill_epilogue` and `dill_unoptimisable` are the same
 //! symbols in both generations (`ffi::coroutines`).
 
-use super::storage::dill_bundle_storage;
+use super::storage::{dill_bundle_storage, place};
 use crate::ffi::coroutines as c26;
 use core::ffi::{c_int, c_void};
 
@@ -12,6 +12,9 @@ pub extern "C" fn dill_bundle() -> c_int {
     c26::bundle()
 }
 
+/// Bytes of 2.14's bundle storage.
+const BUNDLE_SIZE: usize = 64;
+
 /// Creates an empty bundle in `mem`.
 ///
 /// # Safety
@@ -19,8 +22,15 @@ pub extern "C" fn dill_bundle() -> c_int {
 /// bundle.
 #[no_mangle]
 pub unsafe extern "C" fn dill_bundle_mem(mem: *mut dill_bundle_storage) -> c_int {
-    // SAFETY: the same contract; the storage has 2.6's BUNDLE_SIZE.
-    unsafe { c26::bundle_mem(mem as *mut c_void) }
+    const _: () = assert!(
+        core::mem::size_of::<crate::core::bundle::Bundle>() + core::mem::align_of::<crate::core::bundle::Bundle>() - 1 <= BUNDLE_SIZE
+    );
+    // Aligned up inside the storage, where it always fits.
+    let Some(m) = place::<crate::core::bundle::Bundle>(mem as *mut c_void, BUNDLE_SIZE) else {
+        return crate::core::errno::fail(libc::EINVAL);
+    };
+    // SAFETY: the same contract; m is aligned for a bundle.
+    unsafe { c26::bundle_mem(m) }
 }
 
 /// Waits until every coroutine of the bundle finished.

@@ -1,13 +1,13 @@
 //! HTTP: the 2.6 calls under dill_ names, and 2.14's dill_http_done.
 
-use super::storage::dill_http_storage;
+use super::storage::{dill_http_storage, place};
 use crate::ffi::http as c26;
 use crate::proto::http::{self, Http};
 use core::ffi::{c_char, c_int, c_void};
 
 /// Bytes of 2.14's HTTP storage: our object fits in it.
 const HTTP_SIZE: usize = 1296;
-const _: () = assert!(core::mem::size_of::<Http>() <= HTTP_SIZE);
+const _: () = assert!(core::mem::size_of::<Http>() + core::mem::align_of::<Http>() - 1 <= HTTP_SIZE);
 
 /// Starts HTTP on byte stream `s`.
 #[no_mangle]
@@ -21,11 +21,12 @@ pub extern "C" fn dill_http_attach(s: c_int) -> c_int {
 /// `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn dill_http_attach_mem(s: c_int, mem: *mut dill_http_storage) -> c_int {
-    if mem.is_null() {
+    // Aligned up inside the storage, where it always fits.
+    let Some(m) = place::<Http>(mem as *mut c_void, HTTP_SIZE) else {
         return super::conn::fail_closing(s, libc::EINVAL);
-    }
-    // SAFETY: the same contract; 2.6's alignment check applies.
-    unsafe { c26::http_attach_mem(s, mem as *mut c_void) }
+    };
+    // SAFETY: the same contract; m is aligned for Http.
+    unsafe { c26::http_attach_mem(s, m) }
 }
 
 /// No more fields will be sent: ends the header with an empty line.

@@ -6,14 +6,15 @@ use super::storage::{place, dill_ipc_listener_storage, dill_ipc_pair_storage, di
 use crate::core::errno;
 use crate::ffi::ipc as c26;
 use crate::net::listener::Listener;
-use crate::net::stream::{Stream, IPC};
+use crate::net::stream::{Mem, Stream, IPC};
 use crate::net::stream214;
 use core::ffi::{c_char, c_int, c_void};
 
-/// Bytes of 2.14's IPC storage (too small for our objects but a listener
-/// in the pair's: they are allocated).
+/// Bytes of 2.14's IPC storage: a connection (all but its receive buffer,
+/// allocated) fits in its own, two in the pair's; a listener (40 bytes:
+/// hvfs alone takes 32) does not fit in 24 and is allocated.
 const LISTENER_SIZE: usize = 24;
-const CONN_SIZE: usize = 72;
+const CONN_SIZE: usize = crate::net::stream::SIZE214;
 const PAIR_SIZE: usize = 144;
 
 /// Listens on the UNIX socket at `addr`.
@@ -51,10 +52,8 @@ pub extern "C" fn dill_ipc_accept(s: c_int, deadline: i64) -> c_int {
 /// `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_accept_mem(s: c_int, mem: *mut dill_ipc_storage, deadline: i64) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    made(c26::ipc_accept(s, deadline))
+    let Some(m) = conn::stream_mem(mem as *mut c_void, CONN_SIZE) else { return errno::fail(libc::EINVAL) };
+    made(c26::accept(s, m, deadline))
 }
 
 /// Connects to the UNIX socket at `addr`.
@@ -73,11 +72,8 @@ pub unsafe extern "C" fn dill_ipc_connect(addr: *const c_char, deadline: i64) ->
 /// As dill_ipc_connect; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_connect_mem(addr: *const c_char, mem: *mut dill_ipc_storage, deadline: i64) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    // SAFETY: the same contract; the stream is allocated.
-    made(unsafe { c26::ipc_connect(addr, deadline) })
+    let Some(m) = conn::stream_mem(mem as *mut c_void, CONN_SIZE) else { return errno::fail(libc::EINVAL) };
+    made(c26::connect(addr, m, deadline))
 }
 
 /// `made` for both ends of a new pair (when `rc` is 0).
@@ -164,9 +160,8 @@ pub unsafe extern "C" fn dill_ipc_pair(s: *mut c_int) -> c_int {
 /// As dill_ipc_pair; `mem` must outlive both sockets.
 #[no_mangle]
 pub unsafe extern "C" fn dill_ipc_pair_mem(mem: *mut dill_ipc_pair_storage, s: *mut c_int) -> c_int {
-    if place::<[Stream; 2]>(mem as *mut c_void, PAIR_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    // SAFETY: the same contract; the streams are allocated.
-    pair_made(unsafe { c26::ipc_pair(s) }, s)
+    const _: () = assert!(2 * core::mem::size_of::<Stream>() + core::mem::align_of::<Stream>() - 1 <= PAIR_SIZE);
+    let Some(m) = place::<[Stream; 2]>(mem as *mut c_void, PAIR_SIZE) else { return errno::fail(libc::EINVAL) };
+    // Both streams in the storage, one after the other; their buffers allocated.
+    pair_made(c26::pair(Mem::head(m), s), s)
 }

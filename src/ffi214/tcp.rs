@@ -9,13 +9,13 @@ use crate::ffi::tcp as c26;
 use crate::net::happyeyeballs;
 use crate::net::ipaddr::ipaddr;
 use crate::net::listener::Listener;
-use crate::net::stream::{Stream, TCP};
+use crate::net::stream::TCP;
 use core::ffi::{c_char, c_int, c_void, CStr};
 
-/// Bytes of 2.14's TCP storage (a connection's is too small for our
-/// stream, whose receive buffer is inline: it is allocated).
+/// Bytes of 2.14's TCP storage: the listener fits in its own, the
+/// connection (all but its receive buffer, allocated) in its own.
 const LISTENER_SIZE: usize = 56;
-const CONN_SIZE: usize = 72;
+const CONN_SIZE: usize = crate::net::stream::SIZE214;
 
 /// Listens on `addr`.
 ///
@@ -33,10 +33,9 @@ pub unsafe extern "C" fn dill_tcp_listen(addr: *mut ipaddr, backlog: c_int) -> c
 /// As dill_tcp_listen; `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_listen_mem(addr: *mut ipaddr, backlog: c_int, mem: *mut dill_tcp_listener_storage) -> c_int {
-    const _: () = assert!(core::mem::size_of::<Listener>() <= LISTENER_SIZE);
-    // SAFETY: the same contract; our listener fits the storage (2.6's
-    // alignment check applies).
-    unsafe { c26::tcp_listen_mem(addr, backlog, mem as *mut c_void) }
+    const _: () = assert!(core::mem::size_of::<Listener>() + core::mem::align_of::<Listener>() - 1 <= LISTENER_SIZE);
+    let Some(m) = place::<Listener>(mem as *mut c_void, LISTENER_SIZE) else { return errno::fail(libc::EINVAL) };
+    c26::listen(addr, backlog, m)
 }
 
 /// Accepts a connection.
@@ -55,11 +54,8 @@ pub unsafe extern "C" fn dill_tcp_accept(s: c_int, addr: *mut ipaddr, deadline: 
 /// As dill_tcp_accept; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_accept_mem(s: c_int, addr: *mut ipaddr, mem: *mut dill_tcp_storage, deadline: i64) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    // SAFETY: the same contract; the stream is allocated.
-    conn::made(unsafe { c26::tcp_accept(s, addr, deadline) })
+    let Some(m) = conn::stream_mem(mem as *mut c_void, CONN_SIZE) else { return errno::fail(libc::EINVAL) };
+    conn::made(c26::accept(s, addr, m, deadline))
 }
 
 /// Connects to `addr`.
@@ -78,11 +74,8 @@ pub unsafe extern "C" fn dill_tcp_connect(addr: *const ipaddr, deadline: i64) ->
 /// As dill_tcp_connect; `mem` must outlive the connection.
 #[no_mangle]
 pub unsafe extern "C" fn dill_tcp_connect_mem(addr: *const ipaddr, mem: *mut dill_tcp_storage, deadline: i64) -> c_int {
-    if place::<Stream>(mem as *mut c_void, CONN_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    // SAFETY: the same contract; the stream is allocated.
-    conn::made(unsafe { c26::tcp_connect(addr, deadline) })
+    let Some(m) = conn::stream_mem(mem as *mut c_void, CONN_SIZE) else { return errno::fail(libc::EINVAL) };
+    conn::made(c26::connect(addr, m, deadline))
 }
 
 /// Our side sends no more (FIN); receiving goes on.

@@ -5,8 +5,9 @@ use super::storage::{place, dill_term_storage};
 use crate::proto::term::{self, Term};
 use core::ffi::{c_int, c_void};
 
-/// Bytes of 2.14's TERM storage.
-const TERM_SIZE: usize = 88;
+/// Bytes of 2.14's TERM storage: our object fits in it (the terminal
+/// message is allocated).
+const TERM_SIZE: usize = term::SIZE214;
 
 /// The terminal message the caller gave, or EINVAL (the socket is closed
 /// then, as the original).
@@ -36,7 +37,7 @@ pub unsafe extern "C" fn dill_term_attach(s: c_int, buf: *const c_void, len: usi
     crate::ffi::with_ctx(|cx| term::attach(cx, s, m, core::ptr::null_mut()))
 }
 
-/// dill_term_attach in caller storage (used when our object fits it).
+/// dill_term_attach in caller storage.
 ///
 /// # Safety
 /// As dill_term_attach; `mem` must outlive the socket.

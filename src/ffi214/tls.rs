@@ -8,7 +8,7 @@ use crate::proto::tls::{self, tls_id, Tls};
 use core::ffi::{c_char, c_int, c_void};
 
 /// Bytes of 2.14's TLS storage.
-const TLS_SIZE: usize = 72;
+const TLS_SIZE: usize = tls::SIZE214;
 
 /// Starts TLS as a server on `s` with the PEM files `cert` and `pkey`.
 ///

@@ -13,8 +13,9 @@ use crate::net::udp::{self, Udp};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
-/// Bytes of 2.14's UDP storage (too small for our socket: it is allocated).
-const UDP_SIZE: usize = 72;
+/// Bytes of 2.14's UDP storage: the socket is built in it, its default
+/// remote address (if any) allocated.
+const UDP_SIZE: usize = udp::SIZE214;
 
 /// A UDP socket bound to `local`, sending to `remote` by default.
 ///
@@ -32,11 +33,8 @@ pub unsafe extern "C" fn dill_udp_open(local: *mut ipaddr, remote: *const ipaddr
 /// As dill_udp_open; `mem` must outlive the socket.
 #[no_mangle]
 pub unsafe extern "C" fn dill_udp_open_mem(local: *mut ipaddr, remote: *const ipaddr, mem: *mut dill_udp_storage) -> c_int {
-    if place::<Udp>(mem as *mut c_void, UDP_SIZE).is_none() {
-        return errno::fail(libc::EINVAL);
-    }
-    // SAFETY: the same contract; the socket is allocated.
-    unsafe { c26::udp_open(local, remote) }
+    let Some(m) = place::<udp::Split>(mem as *mut c_void, UDP_SIZE) else { return errno::fail(libc::EINVAL) };
+    crate::ffi::ret(ctx::get().and_then(|cx| udp::open(cx, local, remote, m, !m.is_null())))
 }
 
 /// Sends one datagram to `addr` (NULL: the default remote).

@@ -14,7 +14,7 @@ use core::ptr;
 
 /// Bytes of 2.14's WebSocket storage: our object fits in it.
 const WS_SIZE: usize = 176;
-const _: () = assert!(core::mem::size_of::<Ws>() <= WS_SIZE);
+const _: () = assert!(core::mem::size_of::<Ws>() + core::mem::align_of::<Ws>() - 1 <= WS_SIZE);
 
 fn attach(s: c_int, flags: c_int, hs: Handshake, mem: *mut dill_ws_storage, owned: bool, deadline: i64) -> c_int {
     let mem = if owned {

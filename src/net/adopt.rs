@@ -9,11 +9,12 @@ use crate::net::stream::{self, TCP};
 use crate::net::listener;
 use core::ffi::{c_int, c_void};
 
-/// Wraps connected stream socket `fd` in a connection of `kind`.
-pub fn stream(cx: &Ctx, fd: c_int, kind: u8) -> Result<c_int, i32> {
+/// Wraps connected stream socket `fd` in a connection of `kind`, placed as
+/// `mem` says.
+pub fn stream(cx: &Ctx, fd: c_int, kind: u8, mem: stream::Mem) -> Result<c_int, i32> {
     check(fd, kind, false)?;
     take(cx, fd)?;
-    stream::create(cx, fd, kind, stream::reserve(core::ptr::null_mut())?)
+    stream::create(cx, fd, kind, stream::reserve(mem)?)
 }
 
 /// Wraps listening socket `fd` in a listener of `kind`, in `mem` if not null.

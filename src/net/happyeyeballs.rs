@@ -67,7 +67,7 @@ pub fn connect(cx: &Ctx, name: &str, port: u16, deadline: i64) -> Result<c_int, 
         return Err(libc::EADDRNOTAVAIL);
     }
     let fd = race(cx, &order[..n], port, ATTEMPT_DELAY, deadline)?;
-    let r = match stream::reserve(core::ptr::null_mut::<c_void>()) {
+    let r = match stream::reserve(stream::Mem::ALLOC) {
         Ok(r) => r,
         Err(e) => {
             fdio::close(cx, fd);

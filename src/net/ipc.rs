@@ -3,7 +3,7 @@
 use crate::core::ctx::Ctx;
 use crate::net::fdio;
 use crate::net::listener;
-use crate::net::stream::{self, IPC};
+use crate::net::stream::{self, Mem, IPC};
 use core::ffi::{c_char, c_int, c_void, CStr};
 
 /// The sockaddr for `path`: EINVAL for NULL, ENAMETOOLONG if it does not fit.
@@ -50,7 +50,7 @@ pub fn listen(cx: &Ctx, path: *const c_char, backlog: c_int, mem: *mut c_void) -
     r
 }
 
-pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: Mem, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: l is a live listener.
     let lfd = unsafe { (*l).fd };
     let r = stream::reserve(mem)?;
@@ -64,14 +64,14 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, mem: *mut c_void, deadline: 
     stream::create(cx, fd, IPC, r).inspect_err(|_| fdio::close(cx, fd))
 }
 
-pub fn connect(cx: &Ctx, path: *const c_char, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+pub fn connect(cx: &Ctx, path: *const c_char, mem: Mem, deadline: i64) -> Result<c_int, i32> {
     let su = resolve(path)?;
     stream::connect(cx, libc::AF_UNIX, &su as *const _ as *const libc::sockaddr, SU_LEN, IPC, mem, deadline)
 }
 
-/// Two connected streams; `mem` (if not null) holds both, IPC_SIZE each.
-pub fn pair(cx: &Ctx, mem: *mut c_void) -> Result<[c_int; 2], i32> {
-    let mem1 = if mem.is_null() { mem } else { (mem as *mut u8).wrapping_add(IPC_SIZE) as *mut c_void };
+/// Two connected streams, both placed as `mem` says, one after the other.
+pub fn pair(cx: &Ctx, mem: Mem) -> Result<[c_int; 2], i32> {
+    let mem1 = mem.second();
     let r0 = stream::reserve(mem)?;
     let r1 = match stream::reserve(mem1) {
         Ok(r) => r,
@@ -108,6 +108,3 @@ pub fn pair(cx: &Ctx, mem: *mut c_void) -> Result<[c_int; 2], i32> {
         }
     }
 }
-
-/// Bytes each object of a pair takes in caller memory.
-pub const IPC_SIZE: usize = 2080;

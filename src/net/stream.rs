@@ -1,6 +1,9 @@
-//! Connected byte-stream sockets (TCP and IPC connections): one object in
-//! TCP_SIZE / IPC_SIZE bytes, holding the fd, the half-close and error
-//! state, and a receive buffer for small reads.
+//! Connected byte-stream sockets (TCP and IPC connections): the fd, the
+//! half-close and error state, and a receive buffer for small reads. The
+//! buffer (with its read position and the peek interface) is a separate
+//! block the stream points to: right after it in 2.6's TCP_SIZE/IPC_SIZE
+//! bytes, allocated beside 2.14's smaller storage, which holds the rest.
+//! One code path serves both; it reaches the buffer through the pointer.
 
 use crate::core::ctx::{self, Ctx};
 use crate::core::errno;
@@ -13,7 +16,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 
 /// Bytes of the receive buffer: what is left of TCP_SIZE/IPC_SIZE (2080).
-pub const RX: usize = 2000;
+pub const RX: usize = 1984;
 
 pub const TCP: u8 = 1;
 pub const IPC: u8 = 2;
@@ -23,24 +26,52 @@ pub(crate) const OUTDONE: u8 = 2;
 pub(crate) const INERR: u8 = 4;
 pub(crate) const OUTERR: u8 = 8;
 
+/// Where a stream's memory came from (`Stream::mem`), i.e. what its close
+/// frees.
+const ALLOCATED: u8 = 0; // Stream and buffer: one allocation.
+const CALLER: u8 = 1; // Both in the caller's (2.6) memory.
+const CALLER_HEAD: u8 = 2; // The stream in the caller's (2.14) storage, the buffer allocated.
+
+/// The connection proper: 64 bytes, what 2.14's 72-byte storage holds
+/// at any address (aligned up).
 #[repr(C)]
 pub struct Stream {
     hvfs: hvfs,
     bvfs: bsock_vfs,
-    pvfs: BPeek,
     pub fd: c_int,
     pub(crate) kind: u8,
     pub(crate) flags: u8,
-    mem: bool,
+    /// ALLOCATED, CALLER or CALLER_HEAD.
+    mem: u8,
     /// 2.14's state (`net::stream214`), set by the 2.14 surface for the
     /// streams it makes; 2.6 code never reads it.
     pub(crate) gen214: u8,
-    rx_pos: u32,
-    rx_len: u32,
-    rx: [u8; RX],
+    rx: *mut Rx,
 }
 
-const _: () = assert!(core::mem::size_of::<Stream>() <= 2080);
+/// The receive side's buffer (first: its address is the block's). `hquery`
+/// hands out `pvfs`, which finds its stream through `owner`.
+#[repr(C)]
+pub struct Rx {
+    data: [u8; RX],
+    pos: u32,
+    len: u32,
+    pvfs: BPeek,
+    owner: *mut Stream,
+}
+
+/// 2.6's object: the stream with its buffer right behind it.
+#[repr(C)]
+struct Whole {
+    s: Stream,
+    rx: Rx,
+}
+
+/// Bytes of 2.14's TCP and IPC connection storage.
+pub const SIZE214: usize = 72;
+
+const _: () = assert!(core::mem::size_of::<Whole>() <= 2080);
+const _: () = assert!(core::mem::size_of::<Stream>() + core::mem::align_of::<Stream>() - 1 <= SIZE214);
 
 static TCP_ID: u8 = 0;
 static IPC_ID: u8 = 0;
@@ -63,7 +94,7 @@ unsafe extern "C" fn vfs_query(vfs: *mut hvfs, t: *const c_void) -> *mut c_void 
     }
     if t == bpeek_id() {
         // SAFETY: as above.
-        return unsafe { ptr::addr_of_mut!((*s).pvfs) } as *mut c_void;
+        return unsafe { ptr::addr_of_mut!((*(*s).rx).pvfs) } as *mut c_void;
     }
     if (t == tcp_id() && kind == TCP) || (t == ipc_id() && kind == IPC) {
         return s as *mut c_void;
@@ -96,31 +127,37 @@ unsafe extern "C" fn bvfs_recv(b: *mut bsock_vfs, first: *mut iolist, last: *mut
     crate::ffi::status(recv(cx, from_bvfs(b), first, last, deadline))
 }
 
-fn from_pvfs(p: *mut BPeek) -> *mut Stream {
-    (p as *mut u8).wrapping_sub(core::mem::offset_of!(Stream, pvfs)) as *mut Stream
+/// The Rx of a BPeek handed out by `hquery`.
+fn rx_of(p: *mut BPeek) -> *mut Rx {
+    (p as *mut u8).wrapping_sub(core::mem::offset_of!(Rx, pvfs)) as *mut Rx
 }
 
 unsafe fn pvfs_fill(p: *mut BPeek, deadline: i64) -> Result<(*const u8, usize), i32> {
-    fill(ctx::get()?, from_pvfs(p), deadline)
+    fill(rx_of(p), deadline)
 }
 
 unsafe fn pvfs_consume(p: *mut BPeek, n: usize) {
-    let s = from_pvfs(p);
-    // SAFETY: a live stream; n is at most what `fill` showed.
-    unsafe { (*s).rx_pos = (*s).rx_pos.saturating_add(n as u32).min((*s).rx_len) };
+    let rx = rx_of(p);
+    // SAFETY: p is in a live stream's Rx; n is at most what `fill` showed.
+    unsafe { (*rx).pos = (*rx).pos.saturating_add(n as u32).min((*rx).len) };
 }
 
-/// The buffered bytes of `s`, after one read of whatever has arrived if
-/// there are none: the receive buffer is refilled only when empty, so
-/// nothing is taken from the kernel that the caller did not ask to see.
-/// A timeout or cancellation loses nothing and leaves the stream usable.
-pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize), i32> {
-    // SAFETY: s is a live stream.
-    let st = unsafe { &mut *s };
-    if st.rx_pos < st.rx_len {
+/// The buffered bytes of the stream whose buffer is `rxp`, after one read
+/// of whatever has arrived if there are none: the receive buffer is
+/// refilled only when empty, so nothing is taken from the kernel that the
+/// caller did not ask to see. A timeout or cancellation loses nothing and
+/// leaves the stream usable. The stream itself (through `owner`) and the
+/// thread's context are only looked at for a read.
+fn fill(rxp: *mut Rx, deadline: i64) -> Result<(*const u8, usize), i32> {
+    // SAFETY: a live stream's buffer.
+    let rx = unsafe { &mut *rxp };
+    if rx.pos < rx.len {
         // SAFETY: pos < len <= RX.
-        return Ok((unsafe { st.rx.as_ptr().add(st.rx_pos as usize) }, (st.rx_len - st.rx_pos) as usize));
+        return Ok((unsafe { rx.data.as_ptr().add(rx.pos as usize) }, (rx.len - rx.pos) as usize));
     }
+    let s = rx.owner;
+    // SAFETY: the buffer's stream is live.
+    let st = unsafe { &mut *s };
     if st.flags & INDONE != 0 {
         return Err(libc::EPIPE);
     }
@@ -128,14 +165,15 @@ pub fn fill(cx: &Ctx, s: *mut Stream, deadline: i64) -> Result<(*const u8, usize
         return Err(libc::ECONNRESET);
     }
     let fd = st.fd;
-    match fdio::read_some(cx, fd, st.rx.as_mut_ptr(), RX, deadline) {
+    let cx = ctx::get()?;
+    match fdio::read_some(cx, fd, rx.data.as_mut_ptr(), RX, deadline) {
         Ok(k) => {
             // SAFETY: after a wait, s is still ours: a close would have
             // cleaned the fd and the wait returned EBADF.
-            let st = unsafe { &mut *s };
-            st.rx_pos = 0;
-            st.rx_len = k as u32;
-            Ok((st.rx.as_ptr(), k))
+            let rx = unsafe { &mut *rxp };
+            rx.pos = 0;
+            rx.len = k as u32;
+            Ok((rx.data.as_ptr(), k))
         }
         // EBADF: closed under us, touch nothing.
         Err(fdio::ReadFailure::Wait(e)) => Err(e),
@@ -163,31 +201,83 @@ pub fn as_stream(vfs: *mut hvfs, kind: u8) -> Option<*mut Stream> {
     }
 }
 
+/// Where a new stream goes: 2.6's caller memory of TCP_SIZE/IPC_SIZE
+/// bytes (stream and buffer), 2.14's storage (the stream only, aligned up
+/// inside it), or an allocation.
+#[derive(Clone, Copy)]
+pub struct Mem {
+    ptr: *mut c_void,
+    how: u8,
+}
+
+impl Mem {
+    pub const ALLOC: Mem = Mem { ptr: ptr::null_mut(), how: ALLOCATED };
+
+    /// 2.6: `mem` (aligned for us) holds the whole object; null allocates.
+    pub fn whole(mem: *mut c_void) -> Mem {
+        if mem.is_null() { Mem::ALLOC } else { Mem { ptr: mem, how: CALLER } }
+    }
+
+    /// 2.14: the stream at `mem` (aligned for it, see `ffi214::storage`),
+    /// in the caller's storage; its buffer is allocated.
+    pub fn head(mem: *mut c_void) -> Mem {
+        Mem { ptr: mem, how: CALLER_HEAD }
+    }
+
+    /// The place for the second stream of a pair.
+    pub fn second(self) -> Mem {
+        let step = if self.how == CALLER_HEAD { core::mem::size_of::<Stream>() } else { PAIR_STEP };
+        if self.ptr.is_null() { self } else { Mem { ptr: (self.ptr as *mut u8).wrapping_add(step) as *mut c_void, how: self.how } }
+    }
+}
+
+/// Bytes each object of a 2.6 pair takes in caller memory (IPC_SIZE).
+pub const PAIR_STEP: usize = 2080;
+
 /// Memory set aside for a stream before its fd exists, so that running out
 /// of memory leaves a pending connection queued rather than dropped.
 pub struct Reserved {
     s: *mut Stream,
-    owned: bool,
+    rx: *mut Rx,
+    how: u8,
 }
 
 impl Reserved {
-    /// Gives the memory back (if it was allocated).
+    /// Gives back what was allocated.
     pub fn cancel(self) {
-        if self.owned {
-            // SAFETY: allocated by `reserve`, never handed out.
-            unsafe { libc::free(self.s as *mut c_void) };
+        // SAFETY: allocated by `reserve`, never handed out.
+        unsafe {
+            match self.how {
+                ALLOCATED => libc::free(self.s as *mut c_void),
+                CALLER_HEAD => libc::free(self.rx as *mut c_void),
+                _ => {}
+            }
         }
     }
 }
 
-/// Caller memory `mem` (TCP_SIZE/IPC_SIZE bytes), or an allocation if null.
-pub fn reserve(mem: *mut c_void) -> Result<Reserved, i32> {
-    if !mem.is_null() {
-        return Ok(Reserved { s: mem as *mut Stream, owned: false });
-    }
-    // SAFETY: plain allocation, checked below.
-    let s = unsafe { libc::malloc(core::mem::size_of::<Stream>()) as *mut Stream };
-    if s.is_null() { Err(libc::ENOMEM) } else { Ok(Reserved { s, owned: true }) }
+/// The memory of a stream placed as `mem` says; ENOMEM if an allocation
+/// fails (nothing is then held).
+pub fn reserve(mem: Mem) -> Result<Reserved, i32> {
+    let (s, rx) = match mem.how {
+        CALLER => {
+            let w = mem.ptr as *mut Whole;
+            // SAFETY: in the caller's memory, which holds a Whole.
+            (w as *mut Stream, unsafe { ptr::addr_of_mut!((*w).rx) })
+        }
+        CALLER_HEAD => {
+            // SAFETY: plain allocation, checked below.
+            let rx = unsafe { libc::malloc(core::mem::size_of::<Rx>()) as *mut Rx };
+            (mem.ptr as *mut Stream, rx)
+        }
+        _ => {
+            // SAFETY: plain allocation, checked below.
+            let w = unsafe { libc::malloc(core::mem::size_of::<Whole>()) as *mut Whole };
+            // SAFETY: only an address is computed.
+            (w as *mut Stream, if w.is_null() { ptr::null_mut() } else { unsafe { ptr::addr_of_mut!((*w).rx) } })
+        }
+    };
+    if rx.is_null() { Err(libc::ENOMEM) } else { Ok(Reserved { s, rx, how: mem.how }) }
 }
 
 /// Wraps connected `fd` in a stream object in `r`, with a handle. On
@@ -203,13 +293,16 @@ pub fn create(cx: &Ctx, fd: c_int, kind: u8, r: Reserved) -> Result<c_int, i32> 
             refcount: 0,
         });
         ptr::addr_of_mut!((*s).bvfs).write(bsock_vfs { bsendl: Some(bvfs_send), brecvl: Some(bvfs_recv) });
-        ptr::addr_of_mut!((*s).pvfs).write(BPeek { fill: pvfs_fill, consume: pvfs_consume });
         (*s).fd = fd;
         (*s).kind = kind;
         (*s).flags = 0;
-        (*s).mem = !r.owned;
-        (*s).rx_pos = 0;
-        (*s).rx_len = 0;
+        (*s).mem = r.how;
+        (*s).gen214 = 0;
+        (*s).rx = r.rx;
+        ptr::addr_of_mut!((*r.rx).pvfs).write(BPeek { fill: pvfs_fill, consume: pvfs_consume });
+        (*r.rx).owner = s;
+        (*r.rx).pos = 0;
+        (*r.rx).len = 0;
     }
     // SAFETY: hvfs is the first field.
     handles::make(cx, s as *mut hvfs).inspect_err(|_| r.cancel())
@@ -223,7 +316,7 @@ pub fn connect(
     sa: *const libc::sockaddr,
     len: u32,
     kind: u8,
-    mem: *mut c_void,
+    mem: Mem,
     deadline: i64,
 ) -> Result<c_int, i32> {
     let r = reserve(mem)?;
@@ -289,22 +382,32 @@ pub fn recv(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dea
     // holds.
     unsafe {
         let st = &mut *s;
-        let avail = (st.rx_len - st.rx_pos) as usize;
-        if avail > 0 && first == last && !first.is_null() && st.flags & (INDONE | INERR) == 0 {
+        let rx = &mut *st.rx;
+        let avail = (rx.len - rx.pos) as usize;
+        // No need to look at the flags: a receiving side that ended or
+        // broke has an empty buffer (see `end_in`).
+        if avail > 0 && first == last && !first.is_null() {
             let n = &*first;
             if n.iol_rsvd == 0 && n.iol_next.is_null() && !n.iol_base.is_null() && n.iol_len <= avail {
-                ptr::copy_nonoverlapping(st.rx.as_ptr().add(st.rx_pos as usize), n.iol_base as *mut u8, n.iol_len);
-                st.rx_pos += n.iol_len as u32;
+                // Consumed before the copy: nothing is then live across it,
+                // which spares this function register saves.
+                let src = rx.data.as_ptr().add(rx.pos as usize);
+                rx.pos += n.iol_len as u32;
+                ptr::copy_nonoverlapping(src, n.iol_base as *mut u8, n.iol_len);
                 return 0;
             }
         }
     }
-    recv_general(cx, s, first, last, deadline)
+    // SAFETY: s is a live stream.
+    recv_general(cx, unsafe { (*s).rx }, first, last, deadline)
 }
 
+/// `recv` past its fast path, on the stream whose buffer is `rx` (which
+/// the caller has in a register already; the stream is found from it).
 #[inline(never)]
-fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
-    recv_in(cx, s, first, last, deadline, RX)
+fn recv_general(cx: &Ctx, rx: *mut Rx, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
+    // SAFETY: rx is a live stream's buffer.
+    recv_in(cx, unsafe { (*rx).owner }, rx, first, last, deadline, RX)
 }
 
 /// `recv` that reads no byte past the list (2.14's IPC streams, whose file
@@ -312,7 +415,8 @@ fn recv_general(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist,
 pub fn recv_unbuffered(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
     // Dropping to the end of the stream reads past anything anyway.
     if first.is_null() && last.is_null() {
-        return recv_in(cx, s, first, last, deadline, RX);
+        // SAFETY: s is a live stream.
+        return recv_in(cx, s, unsafe { (*s).rx }, first, last, deadline, RX);
     }
     // SAFETY: the caller's list (C contract), checked before it is walked.
     if let Err(e) = unsafe { iol::check(first, last) } {
@@ -327,12 +431,13 @@ pub fn recv_unbuffered(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut 
         loop {
             let (b, n) = if base.is_null() {
                 // SAFETY: s is a live stream; nothing else uses its buffer here.
-                (unsafe { ptr::addr_of_mut!((*s).rx) } as *mut c_void, len.min(RX))
+                (unsafe { ptr::addr_of_mut!((*(*s).rx).data) } as *mut c_void, len.min(RX))
             } else {
                 (base, len)
             };
             let mut one = iolist { iol_base: b, iol_len: n, iol_next: ptr::null_mut(), iol_rsvd: 0 };
-            let e = recv_in(cx, s, &mut one, &mut one, deadline, 0);
+            // SAFETY: s is a live stream.
+            let e = recv_in(cx, s, unsafe { (*s).rx }, &mut one, &mut one, deadline, 0);
             if e != 0 {
                 return e;
             }
@@ -346,9 +451,9 @@ pub fn recv_unbuffered(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut 
     0
 }
 
-/// `recv` with the first `cap` bytes of the receive buffer.
+/// `recv` with the first `cap` bytes of `s`'s receive buffer `rx`.
 #[inline(always)]
-fn recv_in(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, deadline: i64, cap: usize) -> i32 {
+fn recv_in(cx: &Ctx, s: *mut Stream, rx: *mut Rx, first: *mut iolist, last: *mut iolist, deadline: i64, cap: usize) -> i32 {
     // SAFETY: s is a live stream.
     let st = unsafe { &mut *s };
     if st.flags & INDONE != 0 {
@@ -363,14 +468,32 @@ fn recv_in(cx: &Ctx, s: *mut Stream, first: *mut iolist, last: *mut iolist, dead
             return e;
         }
     }
-    let mut rx = RxBuf { data: &mut st.rx[..cap], pos: &mut st.rx_pos, len: &mut st.rx_len };
-    match fdio::recv(cx, st.fd, &mut rx, first, deadline) {
+    // SAFETY: a live stream's buffer.
+    let b = unsafe { &mut *rx };
+    let fd = st.fd;
+    let mut rxb = RxBuf { data: &mut b.data[..cap], pos: &mut b.pos, len: &mut b.len };
+    match fdio::recv(cx, fd, &mut rxb, first, deadline) {
         Ok(()) => 0,
         Err(libc::EBADF) => libc::EBADF, // Closed under us: see `send`.
         Err(e) => {
-            st.flags |= if e == libc::EPIPE { INDONE } else { INERR };
+            // Through the buffer (live anyway), so that `s` need not be
+            // kept across the receive.
+            // SAFETY: not EBADF, so the stream was not closed under us.
+            unsafe { (*(*rx).owner).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
             e
         }
+    }
+}
+
+/// Marks the receiving side of `s` ended (INDONE) or broken (INERR) and
+/// drops what its buffer holds: `recv`'s fast path relies on a stream
+/// with either flag having an empty buffer. (The stream's own reads set
+/// them only when the buffer is empty already.)
+pub(crate) fn end_in(s: *mut Stream, flag: u8) {
+    // SAFETY: s is a live stream.
+    unsafe {
+        (*s).flags |= flag;
+        (*(*s).rx).pos = (*(*s).rx).len;
     }
 }
 
@@ -414,8 +537,10 @@ fn release(cx: &Ctx, s: *mut Stream, reset: bool) {
         } else {
             fdio::close(cx, (*s).fd);
         }
-        if !(*s).mem {
-            libc::free(s as *mut c_void);
+        match (*s).mem {
+            ALLOCATED => libc::free(s as *mut c_void),
+            CALLER_HEAD => libc::free((*s).rx as *mut c_void),
+            _ => {}
         }
     }
 }

@@ -182,13 +182,13 @@ pub fn recv_fd(cx: &Ctx, s: c_int, deadline: i64) -> Result<c_int, i32> {
                         e => return e,
                     },
                     _ => {
-                        (*st).flags |= INERR;
+                        stream::end_in(st, INERR);
                         return libc::ECONNRESET;
                     }
                 }
             };
             if n == 0 {
-                (*st).flags |= INDONE;
+                stream::end_in(st, INDONE);
                 return libc::EPIPE;
             }
             // Take the first descriptor; close any others that came along.
@@ -209,7 +209,7 @@ pub fn recv_fd(cx: &Ctx, s: c_int, deadline: i64) -> Result<c_int, i32> {
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
             if got < 0 {
-                (*st).flags |= INERR;
+                stream::end_in(st, INERR);
                 return libc::EPROTO;
             }
             0

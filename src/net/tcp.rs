@@ -4,7 +4,7 @@ use crate::core::ctx::Ctx;
 use crate::core::errno;
 use crate::net::fdio;
 use crate::net::ipaddr::ipaddr;
-use crate::net::stream::{self, TCP};
+use crate::net::stream::{self, Mem, TCP};
 use crate::net::listener;
 use core::ffi::{c_int, c_void};
 
@@ -42,7 +42,7 @@ pub fn listen(cx: &Ctx, addr: *mut ipaddr, backlog: c_int, mem: *mut c_void) -> 
 
 /// Accepts a connection on listener `l`; the peer's address goes to `addr`
 /// if not null.
-pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: Mem, deadline: i64) -> Result<c_int, i32> {
     let mut peer = ipaddr::zeroed();
     let mut len = 32 as libc::socklen_t;
     // SAFETY: l is a live listener.
@@ -64,7 +64,7 @@ pub fn accept(cx: &Ctx, l: *mut listener::Listener, addr: *mut ipaddr, mem: *mut
 }
 
 /// Connects to `addr` within `deadline`.
-pub fn connect(cx: &Ctx, addr: *const ipaddr, mem: *mut c_void, deadline: i64) -> Result<c_int, i32> {
+pub fn connect(cx: &Ctx, addr: *const ipaddr, mem: Mem, deadline: i64) -> Result<c_int, i32> {
     // SAFETY: addr non-null (checked by the caller).
     let a = unsafe { &*addr };
     stream::connect(cx, a.ip_family()?, a.data.as_ptr() as *const libc::sockaddr, a.len() as u32, TCP, mem, deadline)

@@ -1,4 +1,6 @@
-//! UDP: one datagram per message, in UDP_SIZE bytes of object.
+//! UDP: one datagram per message. The socket proper (`Udp`) is followed
+//! by its default remote address in 2.6's UDP_SIZE bytes; in 2.14's smaller
+//! storage by a pointer to it, allocated (only when there is one).
 
 use crate::core::ctx::{self, Ctx};
 use crate::core::errno;
@@ -12,19 +14,52 @@ use crate::net::vfs::{msock_id, msock_vfs};
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
-
 #[repr(C)]
 pub struct Udp {
     hvfs: hvfs,
     mvfs: msock_vfs,
     fd: c_int,
     has_remote: bool,
-    mem: bool,
+    /// Where the memory came from: ALLOCATED, CALLER or CALLER_SPLIT.
+    mem: u8,
     _pad: [u8; 2],
+}
+
+/// 2.6's object (and the allocated one): the address inline.
+#[repr(C)]
+struct Whole {
+    u: Udp,
     remote: ipaddr,
 }
 
-const _: () = assert!(core::mem::size_of::<Udp>() <= 88);
+/// 2.14's object in its storage: the address (if any) allocated.
+#[repr(C)]
+pub struct Split {
+    u: Udp,
+    remote: *mut ipaddr,
+}
+
+const ALLOCATED: u8 = 0;
+const CALLER: u8 = 1;
+const CALLER_SPLIT: u8 = 2;
+
+/// Bytes of 2.14's UDP storage.
+pub const SIZE214: usize = 72;
+
+const _: () = assert!(core::mem::size_of::<Whole>() <= 88);
+const _: () = assert!(core::mem::size_of::<Split>() + core::mem::align_of::<Split>() - 1 <= SIZE214);
+
+/// The default remote's memory (null for a split socket without one).
+fn remote_of(u: *mut Udp) -> *mut ipaddr {
+    // SAFETY: u is a live socket, of the layout its `mem` says.
+    unsafe {
+        if (*u).mem == CALLER_SPLIT {
+            (*(u as *mut Split)).remote
+        } else {
+            ptr::addr_of_mut!((*(u as *mut Whole)).remote)
+        }
+    }
+}
 
 static UDP_ID: u8 = 0;
 
@@ -47,8 +82,10 @@ unsafe extern "C" fn vfs_close(vfs: *mut hvfs) {
     // SAFETY: a live Udp whose last handle is gone.
     unsafe {
         fdio::close(cx, (*u).fd);
-        if !(*u).mem {
-            libc::free(u as *mut c_void);
+        match (*u).mem {
+            ALLOCATED => libc::free(u as *mut c_void),
+            CALLER_SPLIT => libc::free(remote_of(u) as *mut c_void),
+            _ => {}
         }
     }
 }
@@ -83,8 +120,10 @@ pub fn as_udp(vfs: *mut hvfs) -> Option<*mut Udp> {
 }
 
 /// A UDP socket bound to `local` (if given; a port of 0 is replaced by the
-/// one picked) sending to `remote` by default (if given).
-pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void) -> Result<c_int, i32> {
+/// one picked) sending to `remote` by default (if given), in `mem` if not
+/// null: 2.6's memory for the whole object, or with `split` 2.14's storage
+/// (aligned) for all but the remote address.
+pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_void, split: bool) -> Result<c_int, i32> {
     // SAFETY: non-null addresses are readable (caller's contract).
     let (l, r) = unsafe { (local.as_mut(), remote.as_ref()) };
     if let (Some(l), Some(r)) = (&l, r) {
@@ -113,37 +152,59 @@ pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_voi
                 l.set_port(bound.port());
             }
         }
+        let how = if mem.is_null() { ALLOCATED } else if split { CALLER_SPLIT } else { CALLER };
         let u = if mem.is_null() {
             // SAFETY: plain allocation, checked below.
-            unsafe { libc::malloc(core::mem::size_of::<Udp>()) as *mut Udp }
+            unsafe { libc::malloc(core::mem::size_of::<Whole>()) as *mut Udp }
         } else {
             mem as *mut Udp
         };
         if u.is_null() {
             return Err(libc::ENOMEM);
         }
-        let mut rem = ipaddr::zeroed();
-        if let Some(r) = r {
-            rem.data = r.data;
+        let rem = match how {
+            // SAFETY: plain allocation (only of an address there is), checked below.
+            CALLER_SPLIT => if r.is_some() { unsafe { libc::malloc(core::mem::size_of::<ipaddr>()) as *mut ipaddr } } else { ptr::null_mut() },
+            // SAFETY: only an address is computed; u has room for a Whole.
+            _ => unsafe { ptr::addr_of_mut!((*(u as *mut Whole)).remote) },
+        };
+        let forget = move || {
+            // SAFETY: allocated above, not referenced anywhere.
+            unsafe {
+                match how {
+                    ALLOCATED => libc::free(u as *mut c_void),
+                    CALLER_SPLIT => libc::free(rem as *mut c_void),
+                    _ => {}
+                }
+            }
+        };
+        if rem.is_null() && r.is_some() {
+            forget();
+            return Err(libc::ENOMEM);
         }
-        // SAFETY: u has room for a Udp.
+        // SAFETY: u has room for a Udp (and what `how` puts after it), rem
+        // for an address if not null.
         unsafe {
             u.write(Udp {
                 hvfs: hvfs { query: Some(vfs_query), close: Some(vfs_close), done: None, refcount: 0 },
                 mvfs: msock_vfs { msendl: Some(mvfs_send), mrecvl: Some(mvfs_recv) },
                 fd,
                 has_remote: r.is_some(),
-                mem: !mem.is_null(),
+                mem: how,
                 _pad: [0; 2],
-                remote: rem,
-            })
-        };
-        handles::make(cx, u as *mut hvfs).inspect_err(|_| {
-            if mem.is_null() {
-                // SAFETY: allocated above, not referenced anywhere.
-                unsafe { libc::free(u as *mut c_void) };
+            });
+            if how == CALLER_SPLIT {
+                ptr::addr_of_mut!((*(u as *mut Split)).remote).write(rem);
             }
-        })
+            if !rem.is_null() {
+                let mut a = ipaddr::zeroed();
+                if let Some(r) = r {
+                    a.data = r.data;
+                }
+                rem.write(a);
+            }
+        }
+        handles::make(cx, u as *mut hvfs).inspect_err(|_| forget())
     })();
     if res.is_err() {
         fdio::close(cx, fd);
@@ -154,11 +215,12 @@ pub fn open(cx: &Ctx, local: *mut ipaddr, remote: *const ipaddr, mem: *mut c_voi
 /// Sends one datagram to `addr` (or the default remote). Never blocks: a
 /// datagram the kernel cannot queue now is dropped, as UDP may.
 pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iolist) -> Result<(), i32> {
-    // SAFETY: u is a live socket; addr null or readable.
-    let u = unsafe { &mut *u };
+    // SAFETY: u is a live socket; addr null or readable; a socket with a
+    // remote has its memory.
+    let (has_remote, fd) = unsafe { ((*u).has_remote, (*u).fd) };
     let dst = match unsafe { addr.as_ref() } {
         Some(a) => a,
-        None if u.has_remote => &u.remote,
+        None if has_remote => unsafe { &*remote_of(u) },
         None => return Err(libc::EINVAL),
     };
     // SAFETY: the caller's list (C contract).
@@ -169,7 +231,7 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
     hdr.msg_name = dst.data.as_ptr() as *mut c_void;
     hdr.msg_namelen = dst.len() as u32;
     // SAFETY: hdr describes the destination and the caller's buffers.
-    if unsafe { libc::sendmsg(u.fd, &hdr, libc::MSG_NOSIGNAL) } >= 0 {
+    if unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) } >= 0 {
         return Ok(());
     }
     match errno::get() {
@@ -180,8 +242,9 @@ pub fn send(u: *mut Udp, addr: *const ipaddr, first: *mut iolist, last: *mut iol
 
 /// The default remote of `u`, if it was opened with one.
 pub fn default_remote(u: *mut Udp) -> Option<ipaddr> {
-    // SAFETY: u is a live socket; ipaddr is plain bytes.
-    unsafe { if (*u).has_remote { Some(core::ptr::read(&(*u).remote)) } else { None } }
+    // SAFETY: u is a live socket, with the memory of the remote it has;
+    // ipaddr is plain bytes.
+    unsafe { if (*u).has_remote { Some(core::ptr::read(remote_of(u))) } else { None } }
 }
 
 /// Receives one datagram into the list; its sender goes to `addr` if not

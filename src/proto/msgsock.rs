@@ -40,6 +40,9 @@ pub struct Kind {
     pub recv: RecvFn,
     /// The interface the socket below must answer (bsock or msock id).
     pub below: *const c_void,
+    /// The hvfs close: `close`, or one that frees the protocol's own
+    /// memory first and then calls it.
+    pub close: unsafe extern "C" fn(vfs: *mut hvfs),
 }
 
 /// The vfs_query of a protocol whose type id is `id`.
@@ -123,7 +126,7 @@ fn make(cx: &Ctx, s: c_int, mem: *mut c_void, size: usize, kind: &Kind, init: im
     // SAFETY: p has room for the object (size >= a Head) and is ours.
     unsafe {
         p.write(Head {
-            vfs: hvfs { query: Some(kind.query), close: Some(close), done: None, refcount: 0 },
+            vfs: hvfs { query: Some(kind.query), close: Some(kind.close), done: None, refcount: 0 },
             mvfs: msock_vfs { msendl: Some(kind.send), mrecvl: Some(kind.recv) },
             u: taken.new,
             flags: if heap { HEAP } else { 0 },

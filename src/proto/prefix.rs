@@ -44,7 +44,7 @@ pub fn attach(cx: &Ctx, s: c_int, hdrlen: usize, little: bool, mem: *mut c_void)
         let _ = handles::close(cx, s);
         return Err(libc::EINVAL);
     }
-    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: bsock_id() };
+    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: bsock_id(), close: msgsock::close };
     msgsock::attach(cx, s, mem, core::mem::size_of::<Prefix>(), &kind, |h| {
         let p = h as *mut Prefix;
         // SAFETY: the object's tail and flags, ours to write.

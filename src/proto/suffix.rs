@@ -52,7 +52,7 @@ pub fn attach(cx: &Ctx, s: c_int, suffix: &[u8], mem: *mut c_void) -> Result<c_i
         let _ = handles::close(cx, s);
         return Err(libc::EINVAL);
     }
-    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: bsock_id() };
+    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: bsock_id(), close: msgsock::close };
     msgsock::attach(cx, s, mem, core::mem::size_of::<Suffix>(), &kind, |h| {
         let p = h as *mut Suffix;
         let mut buf = [0u8; MAX];

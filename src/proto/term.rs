@@ -24,11 +24,51 @@ pub const MAX: usize = 32;
 const INDONE: u8 = 1;
 const OUTDONE: u8 = 2;
 
+/// 80 bytes, which 2.14's 88-byte storage holds at any address: the
+/// terminal message itself is allocated (when not empty).
 #[repr(C)]
 pub struct Term {
     head: Head,
     len: u8,
-    term: [u8; MAX],
+    term: *mut u8,
+}
+
+/// Bytes of 2.14's TERM storage.
+pub const SIZE214: usize = 88;
+
+const _: () = assert!(core::mem::size_of::<Term>() + core::mem::align_of::<Term>() - 1 <= SIZE214);
+
+/// A copy of `t`'s terminal message (its first `len` bytes).
+///
+/// # Safety
+/// `t` is a live Term.
+unsafe fn ours(t: *mut Term) -> [u8; MAX] {
+    let mut b = [0u8; MAX];
+    // SAFETY: a non-null `term` holds `len` <= MAX bytes.
+    unsafe {
+        let (p, len) = ((*t).term, (*t).len as usize);
+        if !p.is_null() {
+            ptr::copy_nonoverlapping(p, b.as_mut_ptr(), len.min(MAX));
+        }
+    }
+    b
+}
+
+/// Frees `t`'s terminal message.
+///
+/// # Safety
+/// `t` is a live Term; its message is not used after.
+unsafe fn forget(t: *mut Term) {
+    // SAFETY: allocated by `attach` (or null).
+    unsafe { libc::free((*t).term as *mut c_void) };
+}
+
+unsafe extern "C" fn vfs_close(vfs: *mut crate::core::hvfs::hvfs) {
+    // SAFETY: the core calls this once, for a live Term whose last handle is gone.
+    unsafe {
+        forget(vfs as *mut Term);
+        msgsock::close(vfs);
+    }
 }
 
 static TERM_ID: u8 = 0;
@@ -67,16 +107,31 @@ pub fn attach(cx: &Ctx, s: c_int, term: &[u8], mem: *mut c_void) -> Result<c_int
         let _ = handles::close(cx, s);
         return Err(libc::EINVAL);
     }
-    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: msock_id() };
+    let bytes = if term.is_empty() {
+        ptr::null_mut()
+    } else {
+        // SAFETY: plain allocation, checked below.
+        let p = unsafe { libc::malloc(term.len()) as *mut u8 };
+        if p.is_null() {
+            let _ = handles::close(cx, s);
+            return Err(libc::ENOMEM);
+        }
+        // SAFETY: p has term.len() bytes.
+        unsafe { ptr::copy_nonoverlapping(term.as_ptr(), p, term.len()) };
+        p
+    };
+    let kind = Kind { query: vfs_query, send: mvfs_send, recv: mvfs_recv, below: msock_id(), close: vfs_close };
     msgsock::attach(cx, s, mem, core::mem::size_of::<Term>(), &kind, |h| {
         let t = h as *mut Term;
-        let mut buf = [0u8; MAX];
-        buf[..term.len()].copy_from_slice(term);
         // SAFETY: the object's tail, ours to write.
         unsafe {
             ptr::addr_of_mut!((*t).len).write(term.len() as u8);
-            ptr::addr_of_mut!((*t).term).write(buf);
+            ptr::addr_of_mut!((*t).term).write(bytes);
         }
+    })
+    .inspect_err(|_| {
+        // SAFETY: allocated above; the object that pointed to it is gone.
+        unsafe { libc::free(bytes as *mut c_void) };
     })
 }
 
@@ -156,7 +211,7 @@ pub unsafe fn recv(cx: &Ctx, t: *mut Term, first: *mut iolist, last: *mut iolist
     let is_term = n == len && (short || unsafe { gather(first, &mut got[..len]) });
     let seen = if short { &scratch[..len] } else { &got[..len] };
     // SAFETY: t is live (token).
-    let ours = unsafe { (*t).term };
+    let ours = unsafe { ours(t) };
     if is_term && seen == &ours[..len] {
         // SAFETY: as above.
         unsafe { (*t).head.flags |= INDONE };
@@ -181,7 +236,7 @@ pub fn done(cx: &Ctx, h: c_int, deadline: i64) -> Result<(), i32> {
         return Err(libc::EPIPE);
     }
     // SAFETY: the bytes are copied out before the call may wait.
-    let term = unsafe { (*t).term };
+    let term = unsafe { ours(t) };
     let life = unsafe { (*t).head.life };
     let token = life.token(cx);
     // SAFETY: a buffer of len bytes.
@@ -228,6 +283,9 @@ pub fn detach(cx: &Ctx, h: c_int, deadline: i64) -> Result<c_int, i32> {
         let _ = handles::close(cx, h);
         return Err(e);
     }
-    // SAFETY: h names the live Term t (token).
-    Ok(unsafe { msgsock::release(cx, h, t as *mut Head) })
+    // SAFETY: h names the live Term t (token); its message is not used again.
+    Ok(unsafe {
+        forget(t);
+        msgsock::release(cx, h, t as *mut Head)
+    })
 }

@@ -61,8 +61,14 @@ struct State {
     rx: Vec<u8>,
     /// Ciphertext waiting to be sent below.
     tx: Vec<u8>,
+    /// INDONE..OUTERR (here, not in the Tls, so that it fits 2.14's storage).
+    flags: u8,
+    /// The Tls is in caller memory (not ours to free).
+    mem: bool,
 }
 
+/// 64 bytes, which 2.14's 72-byte storage holds at any address; the
+/// session (rustls, its buffers, the flags) is allocated.
 #[repr(C)]
 pub struct Tls {
     hvfs: hvfs,
@@ -70,13 +76,14 @@ pub struct Tls {
     /// The socket below; -1 once detached.
     u: c_int,
     life: Life,
-    flags: u8,
-    /// In caller memory (not ours to free).
-    mem: bool,
     st: *mut State,
 }
 
+/// Bytes of 2.14's TLS storage.
+pub const SIZE214: usize = 72;
+
 const _: () = assert!(core::mem::size_of::<Tls>() <= 88, "TLS_SIZE");
+const _: () = assert!(core::mem::size_of::<Tls>() + core::mem::align_of::<Tls>() - 1 <= SIZE214);
 
 static TLS_ID: u8 = 0;
 
@@ -139,8 +146,9 @@ unsafe fn destroy(cx: &Ctx, t: *mut Tls) {
         if (*t).u >= 0 {
             let _ = handles::close(cx, (*t).u);
         }
+        let mem = (*(*t).st).mem;
         free_state((*t).st);
-        if !(*t).mem {
+        if !mem {
             libc::free(t as *mut c_void);
         }
     }
@@ -169,7 +177,7 @@ fn new_state(conn: rustls::Connection) -> Result<*mut State, i32> {
         return Err(libc::ENOMEM);
     }
     // SAFETY: fresh memory of the right size and alignment (malloc's).
-    unsafe { st.write(State { conn, rx, tx }) };
+    unsafe { st.write(State { conn, rx, tx, flags: 0, mem: false }) };
     Ok(st)
 }
 
@@ -242,7 +250,7 @@ fn attach_inner(cx: &Ctx, s: c_int, side: Side, mem: *mut c_void, deadline: i64)
                 (*t).u = -1;
                 (*t).life = life;
                 (*t).st = st;
-                (*t).mem = !mem.is_null();
+                (*st).mem = !mem.is_null();
                 destroy(cx, t);
             }
             return Err((e, s));
@@ -260,9 +268,8 @@ fn attach_inner(cx: &Ctx, s: c_int, side: Side, mem: *mut c_void, deadline: i64)
         ptr::addr_of_mut!((*t).bvfs).write(bsock_vfs { bsendl: Some(bvfs_send), brecvl: Some(bvfs_recv) });
         ptr::addr_of_mut!((*t).u).write(u);
         ptr::addr_of_mut!((*t).life).write(life);
-        ptr::addr_of_mut!((*t).flags).write(0);
-        ptr::addr_of_mut!((*t).mem).write(!mem.is_null());
         ptr::addr_of_mut!((*t).st).write(st);
+        (*st).mem = !mem.is_null();
     }
     let tok = life.token(cx);
     let r = handshake(cx, t, tok, deadline).and_then(|()| handles::make(cx, t as *mut hvfs));
@@ -429,7 +436,7 @@ fn flush(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64) -> Result<(), i32> {
 /// bsendl on a TLS socket. Returns 0 or an errno.
 pub fn send(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
     // SAFETY: t is live: the caller reached it through a handle.
-    let (flags, life) = unsafe { ((*t).flags, (*t).life) };
+    let (flags, life) = unsafe { ((*(*t).st).flags, (*t).life) };
     if flags & OUTDONE != 0 {
         return libc::EPIPE;
     }
@@ -446,7 +453,7 @@ pub fn send(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadli
         Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
-            unsafe { (*t).flags |= OUTERR };
+            unsafe { (*(*t).st).flags |= OUTERR };
             e
         }
     }
@@ -484,7 +491,7 @@ fn send_list(cx: &Ctx, t: *mut Tls, tok: Token, first: *mut iolist, deadline: i6
 /// close_notify. Returns 0 or an errno.
 pub fn recv(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadline: i64) -> i32 {
     // SAFETY: t is live: the caller reached it through a handle.
-    let (flags, life) = unsafe { ((*t).flags, (*t).life) };
+    let (flags, life) = unsafe { ((*(*t).st).flags, (*t).life) };
     if flags & INDONE != 0 {
         return libc::EPIPE;
     }
@@ -504,7 +511,7 @@ pub fn recv(cx: &Ctx, t: *mut Tls, first: *mut iolist, last: *mut iolist, deadli
         Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
-            unsafe { (*t).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
+            unsafe { (*(*t).st).flags |= if e == libc::EPIPE { INDONE } else { INERR } };
             e
         }
     }
@@ -548,7 +555,7 @@ fn recv_list(cx: &Ctx, t: *mut Tls, tok: Token, first: *mut iolist, drain: bool,
 /// hdone on a TLS socket: sends close_notify (the socket below stays open).
 pub fn done(cx: &Ctx, t: *mut Tls, deadline: i64) -> i32 {
     // SAFETY: t is live: the caller reached it through a handle.
-    let (flags, life) = unsafe { ((*t).flags, (*t).life) };
+    let (flags, life) = unsafe { ((*(*t).st).flags, (*t).life) };
     if flags & OUTERR != 0 {
         return libc::ECONNRESET;
     }
@@ -559,14 +566,14 @@ pub fn done(cx: &Ctx, t: *mut Tls, deadline: i64) -> i32 {
     // SAFETY: as above.
     unsafe {
         (*(*t).st).conn.send_close_notify();
-        (*t).flags |= OUTDONE;
+        (*(*t).st).flags |= OUTDONE;
     }
     match flush(cx, t, tok, deadline) {
         Ok(()) => 0,
         Err(_) if !tok.alive(cx) => libc::EBADF,
         Err(e) => {
             // SAFETY: alive, checked just above.
-            unsafe { (*t).flags |= OUTERR };
+            unsafe { (*(*t).st).flags |= OUTERR };
             e
         }
     }
@@ -597,7 +604,7 @@ pub fn detach(cx: &Ctx, s: c_int, deadline: i64) -> Result<c_int, i32> {
 
 fn detach_inner(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64) -> Result<(), i32> {
     // SAFETY: t is live.
-    let flags = unsafe { (*t).flags };
+    let flags = unsafe { (*(*t).st).flags };
     if flags & (INERR | OUTERR) != 0 {
         return Err(libc::ECONNRESET);
     }
@@ -609,7 +616,7 @@ fn detach_inner(cx: &Ctx, t: *mut Tls, tok: Token, deadline: i64) -> Result<(), 
         check(cx, tok)?;
     }
     // SAFETY: alive (checked above or never waited).
-    if unsafe { (*t).flags } & INDONE == 0 {
+    if unsafe { (*(*t).st).flags } & INDONE == 0 {
         match recv(cx, t, ptr::null_mut(), ptr::null_mut(), deadline) {
             libc::EPIPE => {}
             0 => {}
