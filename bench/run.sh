@@ -134,11 +134,13 @@ while [ $i -le $NLIB ]; do
 done
 
 # ---- measure -------------------------------------------------------------
-# Ir total of one run, or "ERR".
+# Ir total of one run, or "ERR" (also when the program failed: one that
+# aborts at the same point with N and 3N would otherwise count 0 per op).
 ir_of() {
-    r=$(LD_LIBRARY_PATH="$1" valgrind --tool=callgrind \
-        --callgrind-out-file=/dev/null "$2" $3 $4 2>&1 >/dev/null \
-        | sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p')
+    f=$BUILD/callgrind.err
+    LD_LIBRARY_PATH="$1" valgrind --tool=callgrind \
+        --callgrind-out-file=/dev/null "$2" $3 $4 2>"$f" >/dev/null || { echo ERR; return; }
+    r=$(sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p' "$f")
     echo "${r:-ERR}"
 }
 
