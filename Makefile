@@ -11,14 +11,15 @@ SONAME214 := libdill.so.20
 REAL214 := libdill.so.20.5.0
 ABI26 := abi/libdill-2.6.syms
 ABI214 := abi/libdill-2.14.syms
-# Beyond the 2.6 list, libdill.so.19 exports the two entry points that only
-# AddressSanitizer builds of our header's go() call (see src/core/san.rs).
+# Beyond its generation's list, each shared library exports the two entry
+# points that only AddressSanitizer builds of our headers' go() call (see
+# src/core/san.rs).
 ABISAN := abi/san.syms
 EXP26 := $(BUILD)/abi/libdill-2.6+san.syms
 # Beyond the 2.14 list, libdill.so.20 exports happyeyeballs_connect, which a
 # stock 2.14 build declares but leaves out of its library.
 ABIHE := abi/happyeyeballs.syms
-EXP214 := $(BUILD)/abi/libdill-2.14+he.syms
+EXP214 := $(BUILD)/abi/libdill-2.14+he+san.syms
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 CTEST_SRC := $(wildcard ctest/*.c)
@@ -81,20 +82,20 @@ $(EXP26): $(ABI26) $(ABISAN)
 	@mkdir -p $(dir $@)
 	@LC_ALL=C sort -u $(ABI26) $(ABISAN) > $@
 
-$(EXP214): $(ABI214) $(ABIHE)
+$(EXP214): $(ABI214) $(ABIHE) $(ABISAN)
 	@mkdir -p $(dir $@)
-	@LC_ALL=C sort -u $(ABI214) $(ABIHE) > $@
+	@LC_ALL=C sort -u $(ABI214) $(ABIHE) $(ABISAN) > $@
 
-# Each shared library exports exactly its generation's list (2.6: and the
-# sanitizer entry points; 2.14: and happyeyeballs_connect).
+# Each shared library exports exactly its generation's list and the
+# sanitizer entry points (2.14: and happyeyeballs_connect).
 abi-check: $(BUILD)/abi.ok
 
 $(BUILD)/abi.ok: $(BUILD)/$(REAL) $(BUILD)/$(REAL214) $(EXP26) $(EXP214)
 	@nm -D --defined-only $(BUILD)/$(REAL) | awk '{print $$3}' | LC_ALL=C sort | cmp -s - $(EXP26) || { echo "FAIL: $(REAL) does not export exactly $(ABI26) and $(ABISAN)"; exit 1; }
-	@nm -D --defined-only $(BUILD)/$(REAL214) | awk '{print $$3}' | LC_ALL=C sort | cmp -s - $(EXP214) || { echo "FAIL: $(REAL214) does not export exactly $(ABI214) and $(ABIHE)"; exit 1; }
+	@nm -D --defined-only $(BUILD)/$(REAL214) | awk '{print $$3}' | LC_ALL=C sort | cmp -s - $(EXP214) || { echo "FAIL: $(REAL214) does not export exactly $(ABI214), $(ABIHE) and $(ABISAN)"; exit 1; }
 	@readelf -d $(BUILD)/$(REAL) | grep -q 'SONAME.*\[$(SONAME)\]' && readelf -d $(BUILD)/$(REAL214) | grep -q 'SONAME.*\[$(SONAME214)\]' || { echo "FAIL: SONAME"; exit 1; }
 	@touch $@
-	@echo "pass: abi ($$(wc -l < $(ABI26)) symbols of 2.6 and $$(wc -l < $(ABISAN)) for sanitizer builds, $$(wc -l < $(ABI214)) of 2.14 and $$(wc -l < $(ABIHE)) beyond it)"
+	@echo "pass: abi ($$(wc -l < $(ABI26)) symbols of 2.6, $$(wc -l < $(ABI214)) of 2.14 and $$(wc -l < $(ABIHE)) beyond it, each with $$(wc -l < $(ABISAN)) for sanitizer builds)"
 
 ctest214: $(CTEST214_OK)
 	@echo "ctest214: $(words $(CTEST214_OK)) C tests of the 2.14 generation passed"
@@ -225,8 +226,15 @@ ASAN_TESTS := bundle bundlewait_cancel bsock cancel chan choose closebusy connec
 TSAN_TESTS := threads signals bundle cancel chan choose go
 # The same launch path on the portable context switch.
 ASAN_FB_TESTS := chan go tcp
+# The 2.14 generation's go() has the same ASan path: some of its tests
+# (ctest/214) and the deliberate bugs, built against include/2.14.
+ASAN214_TESTS := coroutines chan handles tcp ipc prefix suffix http ws
+TSAN214_TESTS := coroutines chan tcp
+ASAN214_FB_TESTS := coroutines chan tcp
 SAN_OK := $(patsubst %,$(SAN)/asan/%.ok,$(ASAN_TESTS)) $(patsubst %,$(SAN)/tsan/%.ok,$(TSAN_TESTS)) \
-	$(patsubst %,$(SAN)/asan-fb/%.ok,$(ASAN_FB_TESTS)) $(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok
+	$(patsubst %,$(SAN)/asan-fb/%.ok,$(ASAN_FB_TESTS)) $(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok \
+	$(patsubst %,$(SAN)/asan214/%.ok,$(ASAN214_TESTS)) $(patsubst %,$(SAN)/tsan214/%.ok,$(TSAN214_TESTS)) \
+	$(patsubst %,$(SAN)/asan214-fb/%.ok,$(ASAN214_FB_TESTS)) $(SAN)/asan214/bugs.ok $(SAN)/asan214-fb/bugs.ok
 # Fake stacks on (use-after-return detection exercises the library's
 # fake-stack slots), except for the tests that check their locals lie in
 # their go_mem memory (a fake stack is elsewhere).
@@ -262,6 +270,26 @@ $(SAN)/%.ok: $(SAN)/%
 	@touch $@
 	@echo "pass (sanitizer): $*"
 
+SAN214_CFLAGS := $(filter-out -I$(CURDIR)/include,$(SAN_CFLAGS)) -I$(CURDIR)/include/2.14
+SAN214_LIBS := -L$(BUILD)/2.14 -ldill -lpthread -Wl,-rpath,$(BUILD)
+SAN214_FB_LIBS := -L$(FB)/2.14 -ldill -lpthread -Wl,-rpath,$(FB)
+$(SAN)/asan214/%: ctest/214/%.c $(HDR214) $(BUILD)/$(REAL214) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN214_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(SAN214_LIBS)
+$(SAN)/tsan214/%: ctest/214/%.c $(HDR214) $(BUILD)/$(REAL214) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN214_CFLAGS) $(TSAN_FLAGS) -o $@ $< $(SAN214_LIBS)
+$(SAN)/asan214-fb/%: ctest/214/%.c $(HDR214) $(FB)/$(REAL214) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN214_CFLAGS) $(ASAN_FLAGS) -DDILL_ARCH_FALLBACK -o $@ $< $(SAN214_FB_LIBS)
+# bugs.c uses only names both generations' headers give.
+$(SAN)/asan214/bugs: ctest/san/bugs.c include/2.14/libdill.h $(BUILD)/$(REAL214) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN214_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(SAN214_LIBS)
+$(SAN)/asan214-fb/bugs: ctest/san/bugs.c include/2.14/libdill.h $(FB)/$(REAL214) | $(BUILD)/clang.ok
+	@mkdir -p $(dir $@)
+	@$(SAN_CC) $(SAN214_CFLAGS) $(ASAN_FLAGS) -DDILL_ARCH_FALLBACK -o $@ $< $(SAN214_FB_LIBS)
+
 $(SAN)/asan/bugs: ctest/san/bugs.c include/libdill.h $(BUILD)/$(REAL) | $(BUILD)/clang.ok
 	@mkdir -p $(dir $@)
 	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(CTEST_LIBS)
@@ -271,7 +299,7 @@ $(SAN)/tsan/bugs: ctest/san/bugs.c include/libdill.h $(BUILD)/$(REAL) | $(BUILD)
 $(SAN)/asan-fb/bugs: ctest/san/bugs.c include/libdill.h $(FB)/$(REAL) | $(BUILD)/clang.ok
 	@mkdir -p $(dir $@)
 	@$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -DDILL_ARCH_FALLBACK -o $@ $< -L$(FB) -ldill -lpthread -Wl,-rpath,$(FB)
-$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok: SAN_UAR := 0
+$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/tsan/bugs.ok $(SAN)/asan214/bugs.ok $(SAN)/asan214-fb/bugs.ok: SAN_UAR := 0
 
 # The deliberate bugs: each run must fail with the report named, the
 # coroutine's function in the stack of the bad access.
@@ -279,7 +307,7 @@ SAN_TRY = { $(SAN_ENV) timeout 60 $< $(1) > $@.$(1).log 2>&1; test $$? -ne 0 && 
 	grep -q '$(2)' $@.$(1).log && grep -Eq '\#0 (0x[0-9a-f]+ in )?$(3) ' $@.$(1).log; }
 SAN_EXPECT = $(SAN_TRY) || { \
 	echo "FAIL (sanitizer): $(1) bug in $(3) not reported as $(2)"; cat $@.$(1).log; exit 1; }
-$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok: $(SAN)/%/bugs.ok: $(SAN)/%/bugs
+$(SAN)/asan/bugs.ok $(SAN)/asan-fb/bugs.ok $(SAN)/asan214/bugs.ok $(SAN)/asan214-fb/bugs.ok: $(SAN)/%/bugs.ok: $(SAN)/%/bugs
 	@$(call SAN_EXPECT,heap,ERROR: AddressSanitizer: heap-buffer-overflow,heap_overflow_coroutine)
 	@$(call SAN_EXPECT,stack,ERROR: AddressSanitizer: stack-buffer-overflow,stack_overflow_coroutine)
 	@grep -q 'is located in stack of thread T0 at offset [0-9]* in frame' $@.stack.log || { \
@@ -447,13 +475,19 @@ install: lib
 	$(call install_gen,$(OTHER_GEN),/libdill-$(OTHER_GEN),libdill-$(OTHER_GEN),../)
 
 # Micro-benchmarks. Compare with another build: make bench OTHER=label=libdir:incdir
+# (GENERATION=2.14: the same programs against our libdill.so.20 and its
+# header, OTHER then being another 2.14).
+BENCH_OURS_2.6 := $(BUILD):$(CURDIR)/include
+BENCH_OURS_2.14 := $(BUILD)/2.14:$(CURDIR)/include/2.14
 bench: lib $(CERTS)/stamp
-	bench/run.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+	@case "$(GENERATION)" in 2.6|2.14) ;; *) echo "GENERATION must be 2.6 or 2.14"; exit 1;; esac
+	bench/run.sh ours=$(BENCH_OURS_$(GENERATION)) $(OTHER)
 
 # An HTTP server under wrk, side by side: make bench-http OTHER=label=libdir:incdir
-# (LEAK=label for the original 2.6: see bench/wrk.sh).
+# (LEAK=label for the original 2.6: see bench/wrk.sh; GENERATION as for bench).
 bench-http: lib
-	LEAK="$(LEAK)" bench/wrk.sh ours=$(BUILD):$(CURDIR)/include $(OTHER)
+	@case "$(GENERATION)" in 2.6|2.14) ;; *) echo "GENERATION must be 2.6 or 2.14"; exit 1;; esac
+	LEAK="$(LEAK)" bench/wrk.sh ours=$(BENCH_OURS_$(GENERATION)) $(OTHER)
 
 # Fuzzing of the protocol layer (not part of check): every target of
 # fuzz/fuzz_targets/ for FUZZ_RUNS executions, on the nightly toolchain,

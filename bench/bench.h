@@ -9,6 +9,21 @@
 
 #include <libdill.h>
 
+/* The same programs build against the 2.14 header (libtool current 25;
+   2.6 is 20), whose calls differ in name and arguments: one-way shutdown
+   is per protocol instead of hdone, and the PFX and CRLF protocols became
+   prefix_attach and suffix_attach with their framing as arguments. */
+#if defined(DILL_VERSION_CURRENT) && DILL_VERSION_CURRENT >= 25
+#define BENCH_GEN_214 1
+#define bench_chdone(ch) chdone(ch)
+#define bench_http_done(s, deadline) http_done((s), (deadline))
+#define pfx_attach(s) prefix_attach((s), 8, PREFIX_BIG_ENDIAN)
+#define crlf_attach(s) suffix_attach((s), "\r\n", 2)
+#else
+#define bench_chdone(ch) hdone((ch), -1)
+#define bench_http_done(s, deadline) hdone((s), (deadline))
+#endif
+
 /* Monotonic wall clock in nanoseconds. */
 static inline long long bench_ns(void) {
     struct timespec ts;

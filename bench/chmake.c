@@ -1,5 +1,5 @@
 /* chmake: full lifecycle of a channel plus a coroutine waiting on it.
-   One op = chmake() + go() (coroutine blocks in chrecv) + hdone() on the
+   One op = chmake() + go() (coroutine blocks in chrecv) + hdone() (2.14: chdone) on the
    other end (wakes it with EPIPE) + hclose() of coroutine and both ends. */
 #include "bench.h"
 
@@ -18,7 +18,7 @@ int main(int argc, char *argv[]) {
         BENCH_CHECK(rc == 0);
         int cr = go(waiter(ch[0]));
         BENCH_CHECK(cr >= 0);
-        rc = hdone(ch[1], -1);
+        rc = bench_chdone(ch[1]);
         BENCH_CHECK(rc == 0);
         BENCH_CHECK(hclose(cr) == 0);
         BENCH_CHECK(hclose(ch[1]) == 0);

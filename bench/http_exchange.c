@@ -1,6 +1,6 @@
 /* http_exchange: one HTTP head each way over an ipc_pair, both ends
    driven by main. One op = http_attach on both ends; request line, 3
-   fields and hdone from the client; http_recvrequest, 3 http_recvfield
+   fields and hdone (2.14: http_done) from the client; http_recvrequest, 3 http_recvfield
    and the closing EPIPE on the server; status line and hdone back;
    http_recvstatus and EPIPE on the client; http_detach on both ends. */
 #include <string.h>
@@ -16,13 +16,13 @@ static void exchange(int h[2]) {
     BENCH_CHECK(http_sendfield(c, "Host", "www.example.org", -1) == 0);
     BENCH_CHECK(http_sendfield(c, "User-Agent", "bench/1.0", -1) == 0);
     BENCH_CHECK(http_sendfield(c, "Accept", "*/*", -1) == 0);
-    BENCH_CHECK(hdone(c, -1) == 0);
+    BENCH_CHECK(bench_http_done(c, -1) == 0);
     BENCH_CHECK(http_recvrequest(s, a1, sizeof(a1), a2, sizeof(a2), -1) == 0);
     for(int i = 0; i < 3; i++)
         BENCH_CHECK(http_recvfield(s, a1, sizeof(a1), a2, sizeof(a2), -1) == 0);
     BENCH_CHECK(http_recvfield(s, a1, sizeof(a1), a2, sizeof(a2), -1) == -1 && errno == EPIPE);
     BENCH_CHECK(http_sendstatus(s, 200, "OK", -1) == 0);
-    BENCH_CHECK(hdone(s, -1) == 0);
+    BENCH_CHECK(bench_http_done(s, -1) == 0);
     BENCH_CHECK(http_recvstatus(c, a1, sizeof(a1), -1) == 200);
     BENCH_CHECK(http_recvfield(c, a1, sizeof(a1), a2, sizeof(a2), -1) == -1 && errno == EPIPE);
     h[1] = http_detach(s, -1);

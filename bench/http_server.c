@@ -65,7 +65,7 @@ static coroutine void connection(int s) {
         }
         if(http_sendstatus(h, 200, "OK", -1) != 0 ||
            http_sendfield(h, "Content-Length", "13", -1) != 0 ||
-           hdone(h, -1) != 0) {
+           bench_http_done(h, -1) != 0) {
             if(!gone()) errors++;
             end(h);
             return;

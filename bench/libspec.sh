@@ -22,3 +22,22 @@ parse_specs() {
         eval "LABEL_$NLIB=\$label LIB_$NLIB=\$libdir INC_$NLIB=\$incdir"
     done
 }
+
+# The run path for programs linked with -L$1 -ldill: $1, and also the
+# directory libdill.so's target lies in when the library it names
+# (its SONAME) is not in $1 itself (our build/2.14/libdill.so points to
+# ../libdill.so.20).
+soname_of() {
+    readelf -d "$1" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p'
+}
+rpath_of() {
+    rp=$1
+    if [ -e "$1/libdill.so" ]; then
+        so=$(soname_of "$1/libdill.so")
+        if [ -n "$so" ] && [ ! -e "$1/$so" ]; then
+            real=$(readlink -f "$1/libdill.so")
+            rp="$1:${real%/*}"
+        fi
+    fi
+    echo "$rp"
+}

@@ -8,8 +8,10 @@
 # Example (ours vs upstream, one run):
 #   bench/run.sh ours=target/release:include upstream=/opt/libdill/lib
 #
-# LIBDIR is a directory holding libdill.so (and any libdill.so.* it needs).
-# INCDIR holds the matching libdill.h; it defaults to LIBDIR/../include.
+# LIBDIR is a directory holding libdill.so (and any libdill.so.* it needs,
+# there or beside the file libdill.so links to: build/2.14 for our 2.14).
+# INCDIR holds the matching libdill.h (2.6 or 2.14: bench.h bridges the
+# calls that differ); it defaults to LIBDIR/../include.
 # This script never builds or downloads any library: point it at one.
 #
 # For every library each program in this directory is built with
@@ -107,10 +109,11 @@ while [ $i -le $NLIB ]; do
     out=$BUILD/$i
     rm -rf "$out"
     mkdir -p "$out/bin" "$out/vglib"
+    rpath=$(rpath_of "$libdir")
     for p in $PROGS; do
         # shellcheck disable=SC2086
         $CC -O2 $CFLAGS -I"$incdir" -o "$out/bin/$p" "$HERE/$p.c" \
-            -L"$libdir" -ldill -Wl,-rpath,"$libdir" -Wl,--enable-new-dtags \
+            -L"$libdir" -ldill -Wl,-rpath,"$rpath" -Wl,--enable-new-dtags \
             2>"$out/bin/$p.err" || {
                 echo "run.sh: $p.c does not build against $libdir" \
                     "(see $out/bin/$p.err); reported as n/a" >&2
@@ -120,19 +123,24 @@ while [ $i -le $NLIB ]; do
     # Valgrind 3.19 aborts on some DWARF 5 debug info, so callgrind runs use
     # a debug-stripped copy of the library (same code, same instruction
     # count), selected with LD_LIBRARY_PATH (which overrides RUNPATH).
-    for f in "$libdir"/libdill.so*; do
-        cp -L "$f" "$out/vglib/"
-        objcopy --strip-debug "$out/vglib/${f##*/}" 2>/dev/null || true
+    for d in $(echo "$rpath" | tr : ' '); do
+        for f in "$d"/libdill.so*; do
+            [ -e "$out/vglib/${f##*/}" ] && continue
+            cp -L "$f" "$out/vglib/"
+            objcopy --strip-debug "$out/vglib/${f##*/}" 2>/dev/null || true
+        done
     done
     i=$((i + 1))
 done
 
 # ---- measure -------------------------------------------------------------
-# Ir total of one run, or "ERR".
+# Ir total of one run, or "ERR" (also when the program failed: one that
+# aborts at the same point with N and 3N would otherwise count 0 per op).
 ir_of() {
-    r=$(LD_LIBRARY_PATH="$1" valgrind --tool=callgrind \
-        --callgrind-out-file=/dev/null "$2" $3 $4 2>&1 >/dev/null \
-        | sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p')
+    f=$BUILD/callgrind.err
+    LD_LIBRARY_PATH="$1" valgrind --tool=callgrind \
+        --callgrind-out-file=/dev/null "$2" $3 $4 2>"$f" >/dev/null || { echo ERR; return; }
+    r=$(sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p' "$f")
     echo "${r:-ERR}"
 }
 

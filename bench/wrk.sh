@@ -72,7 +72,7 @@ i=1
 while [ $i -le $NLIB ]; do
     eval "label=\$LABEL_$i libdir=\$LIB_$i incdir=\$INC_$i"
     $CC -O2 -I"$incdir" -o "$BUILD/server$i" "$HERE/http_server.c" \
-        -L"$libdir" -ldill -Wl,-rpath,"$libdir" -Wl,--enable-new-dtags ||
+        -L"$libdir" -ldill -Wl,-rpath,"$(rpath_of "$libdir")" -Wl,--enable-new-dtags ||
         die "http_server.c does not build against $libdir"
     mode=
     for l in $LEAK; do [ "$l" = "$label" ] && mode=leak; done

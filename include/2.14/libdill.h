@@ -149,10 +149,66 @@ extern "C" {
 DILL_EXPORT __attribute__((noinline)) int dill_prologue(sigjmp_buf **ctx, void **ptr, size_t len,
     int bndl, const char *file, int line);
 DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
+DILL_EXPORT __attribute__((noinline)) int dill_prologue_san(sigjmp_buf **ctx, void **ptr,
+    size_t len, int bndl, const char *file, int line);
 #ifdef __cplusplus
 }
 #endif
 
+/*
+ * Run by the ASan go() below when the caller is resumed. The portable
+ * DILL_SETSP's alloca is on the new stack, and ASan unpoisons from the
+ * function's last alloca up to its frame when it returns: all the memory
+ * between the two stacks. A scoped array, allocated and freed here, makes
+ * the last alloca one on the caller's stack again.
+ */
+#if defined(__x86_64__) && !defined DILL_ARCH_FALLBACK
+#define DILL_SAN_RESUMED(n)
+#else
+#define DILL_SAN_RESUMED(n) { char dill_a__[(n) + 1]; dill_unoptimisable = dill_a__; }
+#endif
+
+/*
+ * AddressSanitizer builds get a go() that tells ASan about the stack
+ * switches it makes (dill_san_arrived on the new stack and on the caller's
+ * return to it); the library announces the rest. The caller's return also
+ * clears the poison ASan put around the alloca of DILL_SETSP, left below the
+ * caller's stack pointer when the macro moved it away (a false
+ * dynamic-stack-buffer-overflow in whatever the caller called next).
+ * dill_san_arrived is declared here: the library defines it in assembly.
+ */
+#if defined __SANITIZE_ADDRESS__
+#define DILL_ASAN 1
+#elif defined __has_feature
+#if __has_feature(address_sanitizer)
+#define DILL_ASAN 1
+#endif
+#endif
+
+#if DILL_ASAN
+#ifdef __cplusplus
+extern "C" DILL_EXPORT void dill_san_arrived(void);
+#else
+DILL_EXPORT void dill_san_arrived(void);
+#endif
+#define dill_go_(fn, ptr, len, bndl) ({ \
+    sigjmp_buf *dill_ctx__; \
+    void *dill_stk__ = (ptr); \
+    int dill_h__ = dill_prologue_san(&dill_ctx__, &dill_stk__, (len), (bndl), \
+        __FILE__, __LINE__); \
+    if(dill_h__ >= 0) { \
+        if(!dill_setjmp(*dill_ctx__)) { \
+            DILL_SETSP(dill_stk__); \
+            dill_san_arrived(); \
+            fn; \
+            dill_epilogue(); \
+        } \
+        dill_san_arrived(); \
+        DILL_SAN_RESUMED(dill_h__); \
+    } \
+    dill_h__; \
+})
+#else
 #define dill_go_(fn, ptr, len, bndl) ({ \
     sigjmp_buf *dill_ctx__; \
     void *dill_stk__ = (ptr); \
@@ -165,6 +221,7 @@ DILL_EXPORT __attribute__((noinline)) void dill_epilogue(void);
     } \
     dill_h__; \
 })
+#endif
 
 /* go_mem's memory starts with the coroutine's bundle (a dill_bundle_storage). */
 #define dill_go(fn) dill_go_(fn, NULL, 0, -1)
