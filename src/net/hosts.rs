@@ -11,25 +11,28 @@ pub struct Found {
     pub v6: Option<Ipv6Addr>,
 }
 
-/// Looks `name` up in the text of a hosts file. Names match without regard
-/// to case or to a trailing dot. None if no line names it.
-pub fn lookup(text: &str, name: &str) -> Option<Found> {
+/// The address of each line of hosts-file `text` that names `name`, in
+/// the file's order. Names match without regard to case or to a trailing
+/// dot. A zone index ("fe80::1%eth0") cannot be kept in a result; the
+/// address without it is still the host's.
+fn addresses<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
     let want = name.strip_suffix('.').unwrap_or(name);
-    if want.is_empty() {
-        return None;
-    }
-    let mut found: Option<Found> = None;
-    for line in text.lines() {
+    text.lines().filter(move |_| !want.is_empty()).filter_map(move |line| {
         let line = line.split('#').next().unwrap_or("");
         let mut words = line.split_ascii_whitespace();
-        let Some(addr) = words.next() else { continue };
+        let addr = words.next()?;
         if !words.any(|w| w.strip_suffix('.').unwrap_or(w).eq_ignore_ascii_case(want)) {
-            continue;
+            return None;
         }
-        // A zone index ("fe80::1%eth0") cannot be kept in the result; the
-        // address without it is still the host's.
-        let addr = addr.split('%').next().unwrap_or(addr);
-        let f = found.get_or_insert_with(Found::default);
+        Some(addr.split('%').next().unwrap_or(addr))
+    })
+}
+
+/// Looks `name` up in the text of a hosts file (names match as in
+/// `addresses`). None if no line names it.
+pub fn lookup(text: &str, name: &str) -> Option<Found> {
+    let mut f = Found::default();
+    for addr in addresses(text, name) {
         if let Ok(a) = addr.parse::<Ipv4Addr>() {
             f.v4 = f.v4.or(Some(a));
         } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
@@ -37,26 +40,15 @@ pub fn lookup(text: &str, name: &str) -> Option<Found> {
         }
     }
     // A line with a malformed address names nothing.
-    found.filter(|f| f.v4.is_some() || f.v6.is_some())
+    (f.v4.is_some() || f.v6.is_some()).then_some(f)
 }
 
 /// Every address the hosts file gives `name`, each family's in the file's
-/// order: (IPv6, IPv4). Names match as in `lookup`; None where it finds
+/// order: (IPv6, IPv4). Names match as in `addresses`; None where it finds
 /// nothing.
 pub fn lookup_all(text: &str, name: &str) -> Option<(Addrs, Addrs)> {
-    let want = name.strip_suffix('.').unwrap_or(name);
-    if want.is_empty() {
-        return None;
-    }
     let (mut v6, mut v4) = (Addrs::new(), Addrs::new());
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut words = line.split_ascii_whitespace();
-        let Some(addr) = words.next() else { continue };
-        if !words.any(|w| w.strip_suffix('.').unwrap_or(w).eq_ignore_ascii_case(want)) {
-            continue;
-        }
-        let addr = addr.split('%').next().unwrap_or(addr);
+    for addr in addresses(text, name) {
         if let Ok(a) = addr.parse::<Ipv4Addr>() {
             v4.push(Addr::V4(a));
         } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
